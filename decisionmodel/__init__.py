@@ -1,0 +1,75 @@
+"""decisionmodel: probabilistic decision analysis of cancer metastasectomy.
+
+The public API is flat: trees (:func:`load_tree`, :func:`evaluate`, ...), parameter
+sampling (:func:`sample_parameters`) and cost-effectiveness (:func:`icer_table`,
+:func:`ceac`, ...) are importable from here.
+
+Examples
+--------
+>>> import numpy as np, decisionmodel as dm
+>>> G = dm.tree_from_dict({"parameters": {"p": {"distribution": "beta", "alpha": 6, "beta": 4}},
+...     "tree": {"kind": "decision", "name": "d", "branches": [
+...         {"action": "treat", "kind": "chance", "cost": 1000, "branches": [
+...             {"label": "cured", "p": "p", "kind": "terminal", "effect": 1},
+...             {"label": "not cured", "p": "#", "kind": "terminal", "effect": 0.5}]},
+...         {"action": "wait", "kind": "terminal", "effect": 0.6}]}})
+>>> params = dm.sample_parameters(G, 1000, np.random.default_rng(1))
+>>> out = dm.evaluate(G, params)
+>>> [str(s) for s in dm.recommended(out, wtp=[1000, 10000]).values]
+['wait', 'treat']
+"""
+
+from decisionmodel.cea import (
+    ceac,
+    ceaf,
+    decision_table,
+    expected_loss,
+    icer_table,
+    net_benefit,
+    recommended,
+)
+from decisionmodel.params import mean_parameters, sample_parameters
+from decisionmodel.tree import (
+    compile_tree,
+    dumps_tree,
+    evaluate,
+    load_tree,
+    parse,
+    read_graphml,
+    run_markov,
+    same_tree,
+    to_dot,
+    to_graphml,
+    tree_from_dict,
+    tree_to_dict,
+    validate_tree,
+    write_tree,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ceac",
+    "ceaf",
+    "compile_tree",
+    "decision_table",
+    "dumps_tree",
+    "evaluate",
+    "expected_loss",
+    "icer_table",
+    "load_tree",
+    "mean_parameters",
+    "net_benefit",
+    "parse",
+    "read_graphml",
+    "recommended",
+    "run_markov",
+    "same_tree",
+    "sample_parameters",
+    "to_dot",
+    "to_graphml",
+    "tree_from_dict",
+    "tree_to_dict",
+    "validate_tree",
+    "write_tree",
+]

@@ -1,0 +1,196 @@
+"""Command-line interface: ``decisionmodel run|validate|draw|export``.
+
+Bad input (a missing or invalid tree file, an unknown parameter, an invalid
+probability, a bad option) prints one line on stderr naming the file, node and rule,
+and exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from decisionmodel.exceptions import DecisionModelError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _protocol(items: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise DecisionModelError(f"--protocol {item!r}: expected NODE=ACTION")
+        node, action = item.split("=", 1)
+        out[node.strip()] = action.strip()
+    return out
+
+
+def _wtp(args: argparse.Namespace, tree) -> list[float]:
+    if args.wtp:
+        values = [float(w) for w in args.wtp]
+    else:
+        declared = tree.graph.get("wtp")
+        if declared is None:
+            raise DecisionModelError(
+                f"{tree.graph.get('source_file')}: no willingness to pay: pass --wtp or set 'wtp:' in the tree file"
+            )
+        values = [float(w) for w in (declared if isinstance(declared, list) else [declared])]
+    for w in values:
+        if not w >= 0 or w == float("inf"):
+            raise DecisionModelError(f"--wtp {w}: willingness to pay must be a finite number >= 0")
+    return values
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from decisionmodel.report import analyse, format_table
+    from decisionmodel.tree.io import load_tree
+
+    if args.samples < 1:
+        raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
+    tree = load_tree(args.tree)
+    wtp = _wtp(args, tree)
+    show_progress = not args.json and sys.stderr.isatty() and args.samples >= 20_000
+    result = analyse(
+        tree,
+        samples=args.samples,
+        seed=args.seed,
+        wtp=wtp,
+        protocol=_protocol(args.protocol),
+        progress=show_progress,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from decisionmodel.tree.compile import compile_tree
+    from decisionmodel.tree.io import load_tree
+
+    tree = load_tree(args.tree, check_draws=args.draws)
+    ct = compile_tree(tree)
+    params = tree.graph.get("parameters") or {}
+    unsourced = sorted(
+        n for n, s in params.items() if not (isinstance(s, dict) and s.get("source"))
+    )
+    print(
+        f"{args.tree}: valid — {tree.number_of_nodes()} nodes, {len(ct.terminals)} terminals, "
+        f"{len(ct.policies)} policies, {len(params)} parameters, {len(ct.markov_models)} markov models"
+    )
+    if unsourced:
+        print(f"warning: parameters without a source: {', '.join(unsourced)}")
+    return 0
+
+
+def _cmd_draw(args: argparse.Namespace) -> int:
+    from decisionmodel.plots import draw_tree
+    from decisionmodel.tree.io import load_tree
+
+    tree = load_tree(args.tree)
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
+    fig = draw_tree(tree)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, bbox_inches="tight", dpi=150)
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from decisionmodel.tree.io import load_tree, to_dot, to_graphml, write_tree
+
+    tree = load_tree(args.tree)
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    if suffix == ".graphml":
+        to_graphml(tree, out)
+    elif suffix in (".dot", ".gv"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(to_dot(tree), encoding="utf-8")
+    elif suffix in (".yaml", ".yml"):
+        write_tree(tree, out)
+    else:
+        raise DecisionModelError(f"{out}: export to .graphml, .dot or .yaml")
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = _Parser(
+        prog="decisionmodel", description="Probabilistic decision analysis of metastasectomy."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="probabilistic analysis: the decision table of a tree")
+    run.add_argument("tree", help="tree file (YAML)")
+    run.add_argument("--samples", type=int, default=10_000, help="parameter draws (default 10000)")
+    run.add_argument("--seed", type=int, default=20261127, help="random seed (default 20261127)")
+    run.add_argument(
+        "--wtp",
+        type=float,
+        nargs="+",
+        action="extend",
+        help="willingness to pay per unit of effect (default: the tree file's wtp)",
+    )
+    run.add_argument(
+        "--protocol",
+        action="append",
+        metavar="NODE=ACTION",
+        help="fix an embedded decision by protocol (repeatable)",
+    )
+    run.add_argument(
+        "--json", action="store_true", help="print the decision table as one JSON object"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    val = sub.add_parser("validate", help="check a tree file against every rule")
+    val.add_argument("tree")
+    val.add_argument(
+        "--draws",
+        type=int,
+        default=1000,
+        help="draws on which probabilities are checked (default 1000)",
+    )
+    val.set_defaults(func=_cmd_validate)
+
+    draw = sub.add_parser("draw", help="draw the tree as a figure (.png, .svg, .pdf)")
+    draw.add_argument("tree")
+    draw.add_argument("-o", "--output", required=True)
+    draw.set_defaults(func=_cmd_draw)
+
+    exp = sub.add_parser("export", help="export the tree to GraphML, DOT or YAML")
+    exp.add_argument("tree")
+    exp.add_argument("-o", "--output", required=True)
+    exp.set_defaults(func=_cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``decisionmodel`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DecisionModelError as exc:
+        msg = " ".join(str(exc).split())
+        print(f"decisionmodel: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("decisionmodel: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Roll a tree back over all parameter draws at once.
+
+For every terminal node the path probability (the product of the chance-branch
+probabilities on the way, decision branches counting 1) and the accumulated cost and
+effect (node and edge payoffs on the path plus the terminal's Markov cohort outcome)
+are computed as arrays over the draws. A policy's expected cost is then the sum over
+the terminals it reaches of probability × cost, which for all policies together is one
+matrix product (policies × terminals) @ (terminals × draws). Draws are processed in
+chunks so that memory stays bounded however many draws there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import xarray as xr
+
+from decisionmodel.exceptions import (
+    ProbabilityRangeError,
+    ProbabilitySumError,
+    UnknownParameterError,
+)
+from decisionmodel.params import as_arrays
+from decisionmodel.tree.compile import CompiledTree, compile_tree
+from decisionmodel.tree.markov import run_markov
+
+PROB_RANGE_TOL = 1e-9
+PROB_SUM_TOL = 1e-6
+DEFAULT_CHUNK = 50_000
+
+
+def _column(value: Any, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,))
+
+
+def _compute_derived(ct: CompiledTree, env: dict[str, Any]) -> None:
+    for name, f in ct.derived:
+        env[name] = f.evaluate(env)
+
+
+def _branch_probabilities(ct: CompiledTree, node, env, n: int, offset: int) -> list[Any]:
+    kids = ct.children[node]
+    values: list[Any] = []
+    comp = None
+    total: Any = 0.0
+    for i, c in enumerate(kids):
+        f = ct.edge_p[(node, c)]
+        if f is None:
+            comp = i
+            values.append(None)
+            continue
+        v = f.evaluate(env)
+        bad = ~np.isfinite(v) | (v < -PROB_RANGE_TOL) | (v > 1 + PROB_RANGE_TOL)
+        if np.any(bad):
+            k = int(np.argmax(np.atleast_1d(bad)))
+            val = float(np.atleast_1d(v)[k])
+            raise ProbabilityRangeError(
+                f"{ct.where}: node {str(c)!r}: probability {f.source!r} = {val:.6g} is outside [0, 1]"
+                f" (draw {offset + k})"
+            )
+        values.append(v)
+        total = total + v
+    if comp is not None:
+        rest = 1.0 - total
+        bad = rest < -PROB_SUM_TOL
+        if np.any(bad):
+            k = int(np.argmax(np.atleast_1d(bad)))
+            raise ProbabilitySumError(
+                f"{ct.where}: node {str(node)!r}: the other branches' probabilities sum to "
+                f"{float(np.atleast_1d(total)[k]):.6g} > 1, so the complement '#' is negative (draw {offset + k})"
+            )
+        values[comp] = np.clip(rest, 0.0, 1.0)
+    else:
+        off = np.abs(total - 1.0) > PROB_SUM_TOL
+        if np.any(off):
+            k = int(np.argmax(np.atleast_1d(off)))
+            raise ProbabilitySumError(
+                f"{ct.where}: node {str(node)!r}: branch probabilities sum to "
+                f"{float(np.atleast_1d(total)[k]):.6g}, not 1 (draw {offset + k})"
+            )
+    return [np.clip(v, 0.0, 1.0) if np.ndim(v) else min(max(float(v), 0.0), 1.0) for v in values]
+
+
+def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
+    """Per-terminal probability, cost and effect arrays (T, n) for one chunk of draws."""
+    _compute_derived(ct, env)
+    T = len(ct.terminals)
+    prob = np.empty((T, n))
+    cost = np.empty((T, n))
+    effect = np.empty((T, n))
+    t_index = {node: i for i, node in enumerate(ct.terminals)}
+    markov_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def payoff(f_map, key) -> Any:
+        f = f_map.get(key)
+        return 0.0 if f is None else f.evaluate(env)
+
+    stack = [(ct.root, 1.0, payoff(ct.node_cost, ct.root), payoff(ct.node_effect, ct.root))]
+    while stack:
+        node, p, c, e = stack.pop()
+        kind = ct.kind[node]
+        if kind == "terminal":
+            tm = ct.terminal_markov.get(node)
+            if tm is not None:
+                key = tm.key()
+                if key not in markov_cache:
+                    local = dict(env)
+                    for name, f in tm.bindings.items():
+                        local[name] = f.evaluate(env)
+                    start = (
+                        None
+                        if tm.start is None
+                        else {s: f.evaluate(env) for s, f in tm.start.items()}
+                    )
+                    markov_cache[key] = run_markov(
+                        ct.markov_models[tm.model],
+                        local,
+                        n,
+                        start,
+                        context=f" at node {str(node)!r}",
+                    )
+                mc, me = markov_cache[key]
+                c = c + mc
+                e = e + me
+            i = t_index[node]
+            prob[i] = p
+            cost[i] = c
+            effect[i] = e
+            continue
+        kids = ct.children[node]
+        probs = (
+            _branch_probabilities(ct, node, env, n, offset)
+            if kind == "chance"
+            else [1.0] * len(kids)
+        )
+        for child, q in zip(reversed(kids), reversed(probs), strict=True):
+            edge = (node, child)
+            stack.append(
+                (
+                    child,
+                    p * q if kind == "chance" else p,
+                    c + payoff(ct.edge_cost, edge) + payoff(ct.node_cost, child),
+                    e + payoff(ct.edge_effect, edge) + payoff(ct.node_effect, child),
+                )
+            )
+    return prob, cost, effect
+
+
+def policy_matrix(ct: CompiledTree) -> np.ndarray:
+    """Indicator matrix (policies × terminals): 1 where a policy can reach a terminal.
+
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"tree": {"kind": "decision", "name": "d", "branches": [
+    ...     {"action": "a", "kind": "terminal"}, {"action": "b", "kind": "terminal"}]}})
+    >>> policy_matrix(compile_tree(G))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    M = np.zeros((len(ct.policies), len(ct.terminals)))
+    for i, pol in enumerate(ct.policies):
+        M[i, list(pol.terminals)] = 1.0
+    return M
+
+
+def evaluate(
+    tree: nx.DiGraph | CompiledTree,
+    params: xr.Dataset | Mapping[str, Any],
+    *,
+    protocol: Mapping[str, str] | None = None,
+    paths: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Expected cost and effect of every policy, for every parameter draw.
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph or CompiledTree
+        A tree (see :mod:`decisionmodel.tree.schema`); compiled here if needed.
+    params : xarray.Dataset or mapping
+        Parameter draws: variables over the ``sample`` dimension (or a mapping of
+        1-D arrays of equal length, or scalars). Extra variables are ignored.
+    protocol : mapping, optional
+        Decision node (id or label) → action fixed by protocol (not enumerated).
+    paths : bool
+        Also return, per terminal node (``path``), the path probability, cost and
+        effect over the draws, and the indicator of which policies reach it.
+    chunk_size : int
+        Draws processed at once (bounds memory).
+    progress : bool
+        Show a progress bar over chunks (on stderr).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``cost`` and ``effect`` over (``strategy``, ``sample``); with ``paths=True``
+        also ``path_probability``, ``path_cost``, ``path_effect`` over (``path``,
+        ``sample``) and ``reaches`` over (``strategy``, ``path``).
+
+    Raises
+    ------
+    UnknownParameterError
+        Names the formulas need that ``params`` lacks (all listed).
+    ProbabilityRangeError, ProbabilitySumError, MarkovError
+        For the first draw where a probability is invalid (node and draw named).
+
+    Notes
+    -----
+    Each policy is evaluated on every draw and the recommended policy is the one
+    with the highest expected net benefit; decisions are never maximised inside a draw
+    (see :mod:`decisionmodel.tree.compile` for why).
+
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"tree": {"kind": "decision", "name": "d", "branches": [
+    ...     {"action": "treat", "kind": "chance", "cost": 100, "branches": [
+    ...         {"label": "cured", "p": "p", "kind": "terminal", "effect": 1},
+    ...         {"label": "not", "p": "#", "kind": "terminal", "effect": 0}]},
+    ...     {"action": "wait", "kind": "terminal", "effect": 0.3}]}})
+    >>> out = evaluate(G, {"p": [0.2, 0.6]})
+    >>> out["effect"].values
+    array([[0.2, 0.6],
+           [0.3, 0.3]])
+    >>> out["cost"].sel(strategy="treat").values
+    array([100., 100.])
+    """
+    ct = tree if isinstance(tree, CompiledTree) else compile_tree(tree, protocol)
+    if isinstance(tree, CompiledTree) and protocol:
+        ct = compile_tree(tree.graph, protocol)
+    env_all, n = as_arrays(params)
+    missing = sorted(ct.required_names - env_all.keys())
+    if missing:
+        raise UnknownParameterError(
+            f"{ct.where}: the parameter sample lacks {len(missing)} name(s) the tree uses: {', '.join(missing)}"
+        )
+    needed = ct.required_names
+    chunk_size = max(1, int(chunk_size))
+    M = policy_matrix(ct)
+    P, T = M.shape
+    cost = np.empty((P, n))
+    effect = np.empty((P, n))
+    if paths:
+        path_p = np.empty((T, n))
+        path_c = np.empty((T, n))
+        path_e = np.empty((T, n))
+    starts = range(0, n, chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, total=len(starts), desc="evaluating", unit="chunk", leave=False)
+    for lo in starts:
+        hi = min(n, lo + chunk_size)
+        m = hi - lo
+        env = {k: (v[lo:hi] if np.ndim(v) else v) for k, v in env_all.items() if k in needed}
+        prob, c, e = _roll_chunk(ct, env, m, lo)
+        cost[:, lo:hi] = M @ (prob * c)
+        effect[:, lo:hi] = M @ (prob * e)
+        if paths:
+            path_p[:, lo:hi] = prob
+            path_c[:, lo:hi] = c
+            path_e[:, lo:hi] = e
+    if isinstance(params, xr.Dataset) and "sample" in params.coords:
+        sample = params["sample"].values
+    else:
+        sample = np.arange(n)
+    coords = {"strategy": ct.strategy_names, "sample": sample}
+    data = {
+        "cost": (("strategy", "sample"), cost),
+        "effect": (("strategy", "sample"), effect),
+    }
+    if paths:
+        coords["path"] = [str(t) for t in ct.terminals]
+        data["path_probability"] = (("path", "sample"), path_p)
+        data["path_cost"] = (("path", "sample"), path_c)
+        data["path_effect"] = (("path", "sample"), path_e)
+        data["reaches"] = (("strategy", "path"), M.astype(bool))
+    attrs = {
+        k: ct.graph.graph[k]
+        for k in ("name", "currency", "effect_unit")
+        if ct.graph.graph.get(k) is not None
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -1,0 +1,365 @@
+"""Restricted formulas: parsed once, evaluated over all draws at once.
+
+A quantity in a tree file (a probability, a cost, an effect, a Markov transition) is a
+number, a parameter name, or a formula such as ``1 - exp(-rate * t)``. Formulas are
+parsed with :mod:`ast` and checked against a whitelist; they are never passed to
+``eval``. Allowed:
+
+* numbers, names (parameters, derived values, ``t`` and friends inside Markov models);
+* ``+ - * / **``, unary ``-``/``+``, comparisons ``< <= > >= == !=`` (giving 0/1);
+* calls of the functions in :data:`FUNCTIONS` with positional arguments only.
+
+Everything else (attribute access, subscripts, lambdas, comprehensions, keyword
+arguments, strings, dunder names, unknown functions) is rejected with
+:class:`~decisionmodel.exceptions.FormulaError`, and so are absurd sizes: formulas
+longer than :data:`MAX_LENGTH` characters or deeper than :data:`MAX_DEPTH`, and
+constant powers whose result would overflow (``9**9**9``).
+
+Examples
+--------
+>>> import numpy as np
+>>> f = parse("1 - exp(-rate * 2)")
+>>> sorted(f.names)
+['rate']
+>>> np.round(f.evaluate({"rate": np.array([0.1, 0.2])}), 4)
+array([0.1813, 0.3297])
+>>> parse("().__class__")
+Traceback (most recent call last):
+...
+decisionmodel.exceptions.FormulaError: formula '().__class__': attribute access is not allowed
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from decisionmodel.exceptions import FormulaError
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 50
+MAX_CONSTANT = 1e300
+
+
+def _ensure_float(x: Any) -> Any:
+    return np.asarray(x, dtype=float) if np.ndim(x) else float(x)
+
+
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    return np.where(np.asarray(cond) != 0, a, b)
+
+
+def _rate_to_prob(rate: Any, time: Any = 1.0) -> Any:
+    return -np.expm1(-np.asarray(rate, dtype=float) * time)
+
+
+def _prob_to_rate(prob: Any, time: Any = 1.0) -> Any:
+    return -np.log1p(-np.asarray(prob, dtype=float)) / time
+
+
+def _prob_convert(prob: Any, from_time: Any, to_time: Any) -> Any:
+    return _rate_to_prob(_prob_to_rate(prob, from_time), to_time)
+
+
+#: Vectorised functions a formula may call, with (min, max) number of arguments.
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    "exp": (np.exp, 1, 1),
+    "log": (np.log, 1, 1),
+    "log1p": (np.log1p, 1, 1),
+    "expm1": (np.expm1, 1, 1),
+    "log10": (np.log10, 1, 1),
+    "log2": (np.log2, 1, 1),
+    "sqrt": (np.sqrt, 1, 1),
+    "abs": (np.abs, 1, 1),
+    "floor": (np.floor, 1, 1),
+    "ceil": (np.ceil, 1, 1),
+    "minimum": (np.minimum, 2, 2),
+    "maximum": (np.maximum, 2, 2),
+    "min": (np.minimum, 2, 2),
+    "max": (np.maximum, 2, 2),
+    "clip": (np.clip, 3, 3),
+    "where": (_where, 3, 3),
+    "logit": (special.logit, 1, 1),
+    "expit": (special.expit, 1, 1),
+    "rate_to_prob": (_rate_to_prob, 1, 2),
+    "prob_to_rate": (_prob_to_rate, 1, 2),
+    "prob_convert": (_prob_convert, 3, 3),
+}
+
+#: Named constants available in every formula.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+}
+_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+_REJECT_REASON: dict[type, str] = {
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "subscripts are not allowed",
+    ast.Lambda: "lambdas are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.Starred: "starred arguments are not allowed",
+    ast.NamedExpr: "assignment expressions are not allowed",
+    ast.IfExp: "conditional expressions are not allowed (use where(cond, a, b))",
+    ast.BoolOp: "and/or are not allowed (use where(), minimum() or maximum())",
+    ast.Tuple: "tuples are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed, checked formula.
+
+    Attributes
+    ----------
+    source : str
+        The text as written.
+    names : frozenset of str
+        The free names it refers to (function names and constants excluded).
+    constant : float or None
+        Its value when it depends on no name, else None.
+    """
+
+    source: str
+    names: frozenset[str]
+    constant: float | None
+    _code: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
+
+    def evaluate(self, env: Mapping[str, Any]) -> Any:
+        """Evaluate over the arrays in ``env`` (broadcasting numpy semantics).
+
+        Parameters
+        ----------
+        env : mapping
+            Name → scalar or array. Every name in :attr:`names` must be present.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            A float when every operand is a scalar, else an array.
+
+        Raises
+        ------
+        FormulaError
+            If a name is missing from ``env``.
+
+        Examples
+        --------
+        >>> parse("a * 2 + b").evaluate({"a": 1.5, "b": 1})
+        4.0
+        """
+        missing = [n for n in self.names if n not in env]
+        if missing:
+            raise FormulaError(
+                f"formula {self.source!r}: unknown name(s) {', '.join(sorted(missing))}"
+            )
+        with np.errstate(all="ignore"):
+            return _ensure_float(self._code(env))
+
+    def __str__(self) -> str:
+        return self.source
+
+
+def _fail(source: str, why: str) -> FormulaError:
+    return FormulaError(f"formula {source!r}: {why}")
+
+
+def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0):
+    """Return a closure env -> value for a whitelisted node; raise otherwise."""
+    if depth > MAX_DEPTH:
+        raise _fail(source, f"nested deeper than {MAX_DEPTH} levels")
+    rec = _compile
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(source, f"constant {value!r} is not a number")
+        if not math.isfinite(float(value)) or abs(float(value)) > MAX_CONSTANT:
+            raise _fail(source, f"constant {value!r} is too large")
+        v = float(value)
+        return lambda env: v
+    if isinstance(node, ast.Name):
+        ident = node.id
+        if ident.startswith("_"):
+            raise _fail(source, f"name {ident!r} is not allowed (names may not start with '_')")
+        if ident in FUNCTIONS:
+            raise _fail(source, f"function {ident!r} used without calling it")
+        if ident in CONSTANTS:
+            c = CONSTANTS[ident]
+            return lambda env: c
+        names.add(ident)
+        return lambda env: env[ident]
+    if isinstance(node, ast.BinOp):
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise _fail(source, f"operator {type(node.op).__name__} is not allowed")
+        left = rec(node.left, source, names, depth + 1)
+        right = rec(node.right, source, names, depth + 1)
+        return lambda env: op(left(env), right(env))
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub):
+            inner = rec(node.operand, source, names, depth + 1)
+            return lambda env: np.negative(inner(env))
+        if isinstance(node.op, ast.UAdd):
+            return rec(node.operand, source, names, depth + 1)
+        raise _fail(source, f"operator {type(node.op).__name__} is not allowed")
+    if isinstance(node, ast.Compare):
+        parts = [rec(node.left, source, names, depth + 1)]
+        ops = []
+        for op_node, comp in zip(node.ops, node.comparators, strict=True):
+            op = _CMPOPS.get(type(op_node))
+            if op is None:
+                raise _fail(source, f"comparison {type(op_node).__name__} is not allowed")
+            ops.append(op)
+            parts.append(rec(comp, source, names, depth + 1))
+
+        def compare(env: Mapping[str, Any]) -> Any:
+            values = [p(env) for p in parts]
+            out = np.ones(np.broadcast(*values).shape, dtype=bool)
+            for op, a, b in zip(ops, values[:-1], values[1:], strict=True):
+                out = out & op(a, b)
+            return out.astype(float)
+
+        return compare
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise _fail(source, "only calls of whitelisted functions by name are allowed")
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            raise _fail(source, f"unknown function {fname!r} (allowed: {allowed})")
+        if node.keywords:
+            raise _fail(source, f"keyword arguments are not allowed in {fname}()")
+        func, lo, hi = FUNCTIONS[fname]
+        if not lo <= len(node.args) <= hi:
+            n = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise _fail(source, f"{fname}() takes {n} argument(s), got {len(node.args)}")
+        args = [rec(a, source, names, depth + 1) for a in node.args]
+        return lambda env: func(*(a(env) for a in args))
+    reason = _REJECT_REASON.get(type(node))
+    if reason is None:
+        reason = f"{type(node).__name__} is not allowed"
+    raise _fail(source, reason)
+
+
+def _check_constant_powers(tree: ast.AST, source: str) -> None:
+    """Reject powers of constants whose value would overflow (e.g. ``9**9**9``)."""
+
+    def const_value(node: ast.AST) -> float | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = const_value(node.operand)
+            if v is None:
+                return None
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            base, exp = const_value(node.left), const_value(node.right)
+            if base is None or exp is None:
+                return None
+            if base != 0 and abs(exp) * math.log10(abs(base)) > 300:
+                raise _fail(source, "a constant power is too large")
+            try:
+                return float(base) ** float(exp)
+            except (OverflowError, ZeroDivisionError, ValueError):
+                raise _fail(source, "a constant power cannot be computed") from None
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            const_value(node)
+
+
+def parse(source: str | float | int) -> Formula:
+    """Parse a quantity (number, parameter name or formula) into a :class:`Formula`.
+
+    Parameters
+    ----------
+    source : str or number
+        The quantity as written in a tree file.
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    FormulaError
+        If the text is not a valid formula of the restricted grammar.
+
+    Examples
+    --------
+    >>> parse(0.25).constant
+    0.25
+    >>> parse("where(age > 70, p_old, p_young)").names == {"age", "p_old", "p_young"}
+    True
+    >>> parse("__import__('os').system('x')")
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.FormulaError: formula "__import__('os').system('x')": attribute access is not allowed
+    """
+    if isinstance(source, bool):
+        raise FormulaError(f"formula {source!r}: booleans are not quantities")
+    if isinstance(source, (int, float)):
+        v = float(source)
+        if not math.isfinite(v):
+            raise FormulaError(f"formula {source!r}: not a finite number")
+        return Formula(str(source), frozenset(), v, lambda env: v)
+    if not isinstance(source, str):
+        raise FormulaError(f"formula {source!r}: expected a number or a string")
+    text = source.strip()
+    if not text:
+        raise FormulaError("formula '': empty")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula {text[:40]!r}...: longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        msg = getattr(exc, "msg", None) or type(exc).__name__
+        raise FormulaError(f"formula {text!r}: syntax error ({msg})") from None
+    for sub in ast.walk(tree.body):
+        reason = _REJECT_REASON.get(type(sub))
+        if reason is not None:
+            raise FormulaError(f"formula {text!r}: {reason}")
+    _check_constant_powers(tree.body, text)
+    names: set[str] = set()
+    try:
+        code = _compile(tree.body, text, names)
+    except RecursionError:
+        raise FormulaError(f"formula {text!r}: nested too deeply") from None
+    constant = None
+    if not names:
+        with np.errstate(all="ignore"):
+            value = code({})
+        value = float(np.asarray(value))
+        if not math.isfinite(value):
+            raise FormulaError(f"formula {text!r}: evaluates to {value}")
+        constant = value
+        code = lambda env, _v=value: _v  # noqa: E731
+    return Formula(text, frozenset(names), constant, code)
