@@ -55,9 +55,9 @@ def summarise(
     >>> ds = xr.Dataset({"cost": (("strategy", "sample"), [[100.0, 100.0], [0.0, 0.0]]),
     ...                  "effect": (("strategy", "sample"), [[0.5, 1.5], [0.0, 0.0]])},
     ...                 coords={"strategy": ["new", "old"]})
-    >>> r = summarise(ds, [200])
+    >>> r = summarise(ds, [150])
     >>> r["recommended"], r["policies"][0]["icer"], r["evpi"]
-    (['new'], 100.0, [50.0])
+    (['new'], 100.0, [12.5])
     """
     w = [float(x) for x in np.atleast_1d(np.asarray(wtp, dtype=float))]
     table = decision_table(outcomes, w)
