@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from decisionmodel.exceptions import DecisionModelError
+from decisionmodel.exceptions import CEAInputError
 
 __all__ = [
     "STATUS_DOMINATED",
@@ -83,10 +83,6 @@ _CHUNK_CELLS = 4_000_000
 
 Outcomes = xr.Dataset | Mapping[str, Any]
 WTP = float | Sequence[float] | np.ndarray
-
-
-class CEAInputError(DecisionModelError, ValueError):
-    """Outcomes or willingness-to-pay values unfit for a cost-effectiveness analysis."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -87,5 +87,9 @@ class MarkovError(DecisionModelError):
     """A Markov cohort model declared in a tree file is invalid."""
 
 
+class CEAInputError(DecisionModelError, ValueError):
+    """Outcomes or willingness-to-pay values unfit for a cost-effectiveness analysis."""
+
+
 class PolicyError(DecisionModelError):
     """A requested policy or protocol does not match the tree's decision nodes."""

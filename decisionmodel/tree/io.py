@@ -390,7 +390,13 @@ def read_graphml(path: str | os.PathLike) -> nx.DiGraph:
     except Exception as exc:  # networkx raises several parser exceptions
         raise TreeFileError(f"{path}: not a readable GraphML file ({exc})") from None
     G = nx.DiGraph()
-    G.graph.update({k: _from_scalar(v) for k, v in H.graph.items()})
+    G.graph.update(
+        {
+            k: _from_scalar(v)
+            for k, v in H.graph.items()
+            if k not in ("node_default", "edge_default")
+        }
+    )
     order: dict[str, list[str]] = {}
     for n, d in H.nodes(data=True):
         attrs = {k: _from_scalar(v) for k, v in d.items() if k != "child_order"}
