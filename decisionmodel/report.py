@@ -135,6 +135,14 @@ def _fmt(x: float | None, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _digits(values, significant: int = 4) -> int:
+    """Decimals that show ``significant`` digits of the largest magnitude in a column."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v) and v != 0]
+    if not finite:
+        return 0
+    return int(min(8, max(0, significant - 1 - math.floor(math.log10(max(finite))))))
+
+
 def format_table(result: Mapping[str, Any]) -> str:
     """Plain-text rendering of the decision table.
 
@@ -163,15 +171,20 @@ def format_table(result: Mapping[str, Any]) -> str:
         "status",
         *[f"P(CE) @{_fmt(w)}" for w in wtp],
     ]
+    pols = result["policies"]
+    dc = _digits([p["cost"] for p in pols])
+    de = _digits([p["effect"] for p in pols])
+    dn = _digits([v for p in pols for v in p["nmb"]])
+    di = _digits([p["icer"] for p in pols])
     rows = []
-    for p in result["policies"]:
+    for p in pols:
         rows.append(
             [
                 p["name"],
-                _fmt(p["cost"]),
-                _fmt(p["effect"], 3),
-                *[_fmt(v) for v in p["nmb"]],
-                _fmt(p["icer"]),
+                _fmt(p["cost"], dc),
+                _fmt(p["effect"], de),
+                *[_fmt(v, dn) for v in p["nmb"]],
+                _fmt(p["icer"], di),
                 p["status"],
                 *[f"{v:.3f}" for v in p["p_cost_effective"]],
             ]
