@@ -79,6 +79,10 @@ class DuplicateActionError(TreeValidationError):
     """Two branches of one decision node carry the same action label."""
 
 
+class BranchLabelError(TreeValidationError):
+    """A branch of a chance node has no label, or two branches share one."""
+
+
 class MissingActionError(TreeValidationError):
     """A branch of a decision node has no action label."""
 

@@ -1,6 +1,7 @@
 """Reading and writing tree files (YAML), and export to GraphML and DOT.
 
-A tree file is YAML read with ``yaml.safe_load`` (never executed). Its top level holds
+A tree file is YAML read with a ``yaml.SafeLoader`` that also rejects duplicate keys
+(never executed). Its top level holds
 the graph attributes of :mod:`decisionmodel.tree.schema` and ``tree:``, the root node.
 Each node is a mapping with ``kind`` and, unless terminal, ``branches``: a list of
 child nodes, each also carrying the keys of the edge that leads to it::
@@ -92,8 +93,6 @@ def _node_from_mapping(G: nx.DiGraph, data: Any, parent: str | None, where: str,
     else:
         name = edge.get("action", edge.get("label"))
         if name is None or str(name).strip() == "":
-            name = data.get("name")
-        if name is None or str(name).strip() == "":
             raise TreeFileError(
                 f"{where}: node {trail}: a branch needs an 'action' (decision parent) "
                 "or a 'label' (chance parent)"
@@ -103,7 +102,8 @@ def _node_from_mapping(G: nx.DiGraph, data: Any, parent: str | None, where: str,
     node_id = str(data.get("id", default_id))
     if node_id in G:
         raise TreeFileError(
-            f"{where}: node {node_id!r} appears twice: sibling branches need distinct labels"
+            f"{where}: node id {node_id!r} appears twice: sibling branches need distinct labels "
+            "(and a label containing '/' can collide with a deeper path; give an explicit 'id')"
         )
     attrs = {
         k: data[k] for k in ("kind", "cost", "effect", "markov", "protocol", "notes") if k in data
@@ -170,6 +170,35 @@ def tree_from_dict(doc: Mapping[str, Any], where: str = "<dict>") -> nx.DiGraph:
     return G
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that rejects duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys merged in with '<<' may be overridden
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            duplicate = False
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = True
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -178,7 +207,7 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise TreeFileError(f"{path}: cannot read ({exc})") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: never constructs objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -350,6 +379,8 @@ def same_tree(G: nx.DiGraph, H: nx.DiGraph) -> bool:
 
 
 def _to_scalar(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("json:"):
+        return "json:" + json.dumps(value)
     if isinstance(value, (bool, int, float, str)):
         return value
     return "json:" + json.dumps(value, sort_keys=False)
@@ -357,7 +388,10 @@ def _to_scalar(value: Any) -> Any:
 
 def _from_scalar(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("json:"):
-        return json.loads(value[5:])
+        try:
+            return json.loads(value[5:])
+        except json.JSONDecodeError:
+            raise TreeFileError(f"GraphML attribute {value[:40]!r}: not valid JSON") from None
     return value
 
 

@@ -20,6 +20,7 @@ at most one ``#`` per chance node                      MultipleComplementError
 probabilities within [0, 1] (per draw)                 ProbabilityRangeError
 probabilities of a chance node sum to 1 (per draw)     ProbabilitySumError
 decision edges have an action, unique per node         MissingActionError, DuplicateActionError
+chance edges have a label, unique per node             BranchLabelError
 formulas follow the grammar                            FormulaError
 every name is declared                                 UnknownParameterError
 =====================================================  ================================
@@ -31,6 +32,7 @@ import networkx as nx
 import numpy as np
 
 from decisionmodel.exceptions import (
+    BranchLabelError,
     DecisionEdgeProbabilityError,
     DuplicateActionError,
     LeafNotTerminalError,
@@ -159,8 +161,19 @@ def check_structure(G: nx.DiGraph):
                 )
         elif kind == "chance":
             n_comp = 0
+            labels: set[str] = set()
             for c in children:
                 e = G.edges[node, c]
+                label = e.get("label")
+                if label is None or str(label).strip() == "":
+                    raise BranchLabelError(
+                        f"{_at(G, c)}: branch of chance node {str(node)!r} has no label"
+                    )
+                if str(label) in labels:
+                    raise BranchLabelError(
+                        f"{_at(G, node)}: branch label {str(label)!r} appears more than once"
+                    )
+                labels.add(str(label))
                 if "p" not in e or e["p"] is None:
                     raise MissingProbabilityError(
                         f"{_at(G, c)}: branch of chance node {str(node)!r} has no probability p"

@@ -1,0 +1,483 @@
+"""Tests of decisionmodel.tree.io: YAML round trips, GraphML, DOT, file errors, and the
+``validate``/``export`` commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from decisionmodel.cli import main
+from decisionmodel.exceptions import DecisionModelError, TreeFileError
+from decisionmodel.tree.io import (
+    dumps_tree,
+    load_tree,
+    read_graphml,
+    same_tree,
+    to_dot,
+    to_graphml,
+    tree_from_dict,
+    write_tree,
+)
+
+# A tree using every feature of the file format. The anchor &outcomes repeats a list of
+# branches, and &drug_node a whole node (through a merge key, overriding the action).
+FULL_YAML = """\
+name: every feature
+description: |
+  A tree that uses every feature of the file format.
+  Its description spans several lines,
+    keeps indentation, "quotes" and a colon: here.
+currency: EUR
+effect_unit: QALY
+wtp: [20000, 50000]
+notes: top-level notes
+parameters:
+  p_good: {distribution: beta, alpha: 60, beta: 40, source: "Smith 2020, table 2"}
+  p_mort: {distribution: beta, alpha: 2, beta: 98, source: registry}
+  c_drug: {distribution: gamma, shape: 100, rate: 0.1, source: tariff}
+  c_surgery: {value: 12000, source: "DRG H01A", unit: EUR}
+  u_well: {distribution: uniform, low: 0.8, high: 0.9}
+  hr: {distribution: lognormal, meanlog: 0.1, sdlog: 0.05, source: meta-analysis}
+  site:
+    distribution: dirichlet
+    alpha: [5, 3, 2]
+    names: [p_liver, p_lung, p_both]
+    source: cohort
+derived:
+  p_bad: 1 - p_good
+  c_total: c_drug * 2
+markov:
+  tail:
+    states: [well, sick, dead]
+    cycle_length: 1
+    cycles: 5
+    discount: {cost: 0.03, effect: 0.03}
+    correction: half-cycle
+    transitions:
+      well: {sick: "0.1 * hr", dead: 0.02, well: "#"}
+      sick: {dead: 0.2, sick: "#"}
+      dead: {dead: 1}
+    state_cost: {sick: 1000}
+    state_effect: {well: u_well, sick: 0.5}
+tree:
+  kind: decision
+  name: Strategy
+  notes: the root decision
+  branches:
+    - &drug_node
+      action: drug
+      kind: chance
+      name: Drug response
+      cost: c_drug
+      branches: &outcomes
+        - label: good
+          p: p_good
+          kind: terminal
+          effect: u_well
+        - label: bad
+          p: "#"
+          kind: terminal
+          effect: 0.3
+          edge_cost: 50
+    - <<: *drug_node
+      action: double dose
+      cost: c_total
+      name: Double dose response
+    - action: surgery
+      kind: chance
+      cost: c_surgery
+      edge_effect: -0.01
+      branches:
+        - label: died
+          p: p_mort
+          kind: terminal
+          effect: 0
+          edge_cost: 3000
+        - label: survived
+          p: "#"
+          kind: chance
+          id: survivors
+          branches:
+            - label: liver
+              p: p_liver
+              kind: terminal
+              markov: {model: tail, start: {well: 1}, with: {hr: 1}}
+            - label: lung
+              p: p_lung
+              kind: decision
+              name: Lung pivot
+              protocol: resect
+              branches:
+                - {action: resect, kind: terminal, cost: 8000, markov: {model: tail, with: {hr: hr}}}
+                - {action: observe, kind: terminal, markov: tail}
+            - {label: both, p: "#", kind: terminal, effect: 1, notes: "multi\\nline note"}
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "tree.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def full_file(tmp_path: Path) -> Path:
+    return _write(tmp_path, FULL_YAML, "full.yaml")
+
+
+@pytest.fixture
+def full(full_file: Path) -> nx.DiGraph:
+    return load_tree(full_file, check_draws=20)
+
+
+# ----------------------------------------------------------------------------- YAML
+
+
+def test_full_tree_loads_as_documented(full: nx.DiGraph) -> None:
+    G = full
+    assert G.graph["root"] == "Strategy"
+    assert (
+        G.graph["description"].splitlines()[2] == '  keeps indentation, "quotes" and a colon: here.'
+    )
+    # the aliased list of outcomes is repeated under both drug nodes, with distinct ids
+    for parent in ("Strategy/drug", "Strategy/double dose"):
+        assert list(G.successors(parent)) == [f"{parent}/good", f"{parent}/bad"]
+        assert G.edges[parent, f"{parent}/bad"] == {"label": "bad", "p": "#", "cost": 50}
+    # the merge key copied the node and overrode action, cost and name
+    assert G.nodes["Strategy/double dose"]["cost"] == "c_total"
+    assert G.nodes["Strategy/double dose"]["label"] == "Double dose response"
+    assert G.nodes["Strategy/drug"]["label"] == "Drug response"
+    # explicit id; children's ids continue from it
+    assert "survivors" in G and G.nodes["survivors"]["label"] == "survived"
+    assert G.edges["Strategy/surgery", "survivors"]["label"] == "survived"
+    assert "survivors/lung/resect" in G
+    assert G.edges["Strategy", "Strategy/surgery"] == {"action": "surgery", "effect": -0.01}
+    assert G.nodes["survivors/lung"]["protocol"] == "resect"
+    assert G.nodes["survivors/liver"]["markov"] == {
+        "model": "tail",
+        "start": {"well": 1},
+        "with": {"hr": 1},
+    }
+    assert G.graph["parameters"]["p_good"]["source"] == "Smith 2020, table 2"
+
+
+def test_yaml_round_trip_keeps_every_feature(full: nx.DiGraph, tmp_path: Path) -> None:
+    out = tmp_path / "copy" / "full.yaml"
+    write_tree(full, out)
+    again = load_tree(out, check_draws=0)
+    assert same_tree(full, again)
+    text = out.read_text(encoding="utf-8")
+    assert not re.search(r"[&*]id\d+", text)  # the repeated subtree is written out, no aliases
+    assert text.count("label: good") == 2
+    # a second round trip writes the same text
+    write_tree(again, tmp_path / "again.yaml")
+    assert (tmp_path / "again.yaml").read_text(encoding="utf-8") == text
+    assert dumps_tree(again) == text
+
+
+def test_same_tree_detects_differences(full: nx.DiGraph) -> None:
+    H = full.copy()
+    H.nodes["survivors"]["label"] = "other"
+    assert not same_tree(full, H)
+    H = full.copy()
+    H.edges["Strategy/drug", "Strategy/drug/good"]["p"] = 0.5
+    assert not same_tree(full, H)
+    H = full.copy()
+    H.graph["currency"] = "USD"
+    assert not same_tree(full, H)
+    # sibling order matters
+    H = nx.DiGraph()
+    H.graph.update(full.graph)
+    H.add_nodes_from(full.nodes(data=True))
+    H.add_edges_from(reversed(list(full.edges(data=True))))
+    assert not same_tree(full, H)
+
+
+def test_round_trip_of_awkward_strings(tmp_path: Path) -> None:
+    doc = {
+        "name": "strings: 'x' \"y\" # z",
+        "description": "trailing spaces   \n\ttab line\nunicode → é\n",
+        "notes": "0.5",  # a string that looks like a number stays a string
+        "tree": {
+            "kind": "decision",
+            "name": "yes",  # YAML 1.1 would read a bare yes as a boolean
+            "branches": [
+                {"action": "- dash", "kind": "terminal", "notes": "null"},
+                {"action": "a: b", "kind": "terminal", "name": "#"},
+            ],
+        },
+    }
+    G = tree_from_dict(doc)
+    write_tree(G, tmp_path / "s.yaml")
+    H = load_tree(tmp_path / "s.yaml")
+    assert same_tree(G, H)
+    assert H.graph["notes"] == "0.5" and H.nodes["yes"]["label"] == "yes"
+
+
+# ----------------------------------------------------------------------------- GraphML
+
+
+def test_graphml_round_trip(full: nx.DiGraph, tmp_path: Path) -> None:
+    path = tmp_path / "out" / "full.graphml"
+    to_graphml(full, path)
+    again = load_tree(path, check_draws=0)
+    assert same_tree(full, again)
+    assert again.graph["source_file"] == str(path)
+    assert same_tree(full, read_graphml(path))
+    # and from GraphML back to YAML
+    write_tree(again, tmp_path / "back.yaml")
+    assert same_tree(full, load_tree(tmp_path / "back.yaml", check_draws=0))
+
+
+def test_graphml_keeps_number_types(tmp_path: Path) -> None:
+    G = tree_from_dict(
+        {
+            "wtp": 30000,
+            "tree": {"kind": "terminal", "name": "t", "cost": 10**12, "effect": 1e-7},
+        }
+    )
+    to_graphml(G, tmp_path / "t.graphml")
+    H = load_tree(tmp_path / "t.graphml")
+    assert same_tree(G, H)
+    assert type(H.nodes["t"]["cost"]) is int and type(H.nodes["t"]["effect"]) is float
+
+
+@pytest.mark.parametrize("notes", ["json: see appendix", 'json:"quoted"'])
+def test_graphml_round_trip_of_strings_starting_with_json(tmp_path: Path, notes: str) -> None:
+    G = tree_from_dict({"tree": {"kind": "terminal", "name": "t", "notes": notes}})
+    to_graphml(G, tmp_path / "t.graphml")
+    assert same_tree(G, load_tree(tmp_path / "t.graphml"))
+
+
+def test_bad_graphml_is_a_tree_file_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "<graphml><not closed", "bad.graphml")
+    with pytest.raises(TreeFileError, match=re.escape("bad.graphml")):
+        load_tree(path)
+    with pytest.raises(TreeFileError, match=re.escape("missing.graphml")):
+        load_tree(tmp_path / "missing.graphml")
+
+
+# ----------------------------------------------------------------------------- DOT
+
+_QUOTED = r'"((?:[^"\\\n]|\\.)*)"'
+_NODE_LINE = re.compile(rf"^  (n\d+) \[shape=(\w+), label={_QUOTED}\];$")
+_EDGE_LINE = re.compile(rf"^  (n\d+) -> (n\d+) \[label={_QUOTED}\];$")
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def test_dot_has_one_line_per_node_and_edge(tmp_path: Path) -> None:
+    G = tree_from_dict(
+        {
+            "tree": {
+                "kind": "decision",
+                "name": 'say "which"',
+                "branches": [
+                    {
+                        "action": 'the "new"\ndrug',
+                        "kind": "chance",
+                        "name": "back\\slash",
+                        "cost": 10,
+                        "branches": [
+                            {"label": "ok", "p": 0.25, "kind": "terminal", "effect": 1},
+                            {"label": "not ok", "p": "#", "kind": "terminal", "edge_cost": 3},
+                        ],
+                    },
+                    {"action": "wait", "kind": "terminal", "markov": {"model": "m"}},
+                ],
+            }
+        }
+    )
+    text = to_dot(G)
+    lines = text.splitlines()
+    assert lines[0] == "digraph tree {" and lines[-1] == "}"
+    nodes = [m for m in map(_NODE_LINE.match, lines) if m]
+    edges = [m for m in map(_EDGE_LINE.match, lines) if m]
+    assert len(nodes) == G.number_of_nodes() and len(edges) == G.number_of_edges()
+    # every other line is a header line: nothing else (e.g. a broken quoted label)
+    assert len(lines) == len(nodes) + len(edges) + 4
+    shapes = {"decision": "box", "chance": "circle", "terminal": "triangle"}
+    by_dot_id = {}
+    for m in nodes:
+        label = _unquote(m.group(3))
+        (node,) = [n for n in G if label.split("\n")[0] == G.nodes[n]["label"]]
+        assert m.group(2) == shapes[G.nodes[node]["kind"]]
+        by_dot_id[m.group(1)] = node
+    assert _unquote(nodes[0].group(3)) == 'say "which"'
+    assert _unquote(nodes[1].group(3)) == "back\\slash\ncost: 10"
+    dot_edges = {
+        (by_dot_id[m.group(1)], by_dot_id[m.group(2)]): _unquote(m.group(3)) for m in edges
+    }
+    assert set(dot_edges) == set(G.edges)
+    assert dot_edges['say "which"', 'say "which"/the "new"\ndrug'] == 'the "new"\ndrug'
+    chance = 'say "which"/the "new"\ndrug'
+    assert dot_edges[chance, f"{chance}/ok"] == "ok\np = 0.25"
+    assert dot_edges[chance, f"{chance}/not ok"] == "not ok\np = #\ncost: 3"
+    assert "markov: m" in _unquote(nodes[-1].group(3))
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def _load_error(tmp_path: Path, text: str, name: str = "bad.yaml") -> str:
+    path = _write(tmp_path, text, name)
+    with pytest.raises(TreeFileError) as info:
+        load_tree(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    return msg
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(TreeFileError, match=re.escape("nowhere.yaml: no such file")):
+        load_tree(tmp_path / "nowhere.yaml")
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    msg = _load_error(tmp_path, "name: x\ntree:\n  kind: decision\n   oops: 1\n")
+    assert "line 4" in msg and "not valid YAML" in msg
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    msg = _load_error(tmp_path, "name: x\nparamters: {}\ntree: {kind: terminal}\n")
+    assert "paramters" in msg
+
+
+def test_unknown_node_key(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: decision\n  branches:\n"
+        "    - {action: a, kind: terminal, effct: 1}\n    - {action: b, kind: terminal}\n"
+    )
+    assert "effct" in _load_error(tmp_path, text)
+
+
+def test_branch_without_action_or_label(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: chance\n  branches:\n"
+        "    - {p: 0.5, kind: terminal}\n    - {label: b, p: '#', kind: terminal}\n"
+    )
+    assert "'label'" in _load_error(tmp_path, text)
+
+
+def test_duplicate_sibling_label(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: chance\n  name: c\n  branches:\n"
+        "    - {label: x, p: 0.5, kind: terminal}\n    - {label: x, p: '#', kind: terminal}\n"
+    )
+    assert "'c/x'" in _load_error(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tree:\n  kind: decision\n  branches:\n    - just a string\n",
+        "tree:\n  kind: decision\n  branches:\n    - [a, list]\n",
+        "tree: 3\n",
+        "- a top-level list\n",
+        "",
+    ],
+)
+def test_non_mapping_node(tmp_path: Path, text: str) -> None:
+    _load_error(tmp_path, text)
+
+
+def test_python_tags_are_not_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    text = (
+        f"name: !!python/object/apply:os.system ['touch {marker}']\n"
+        "tree: !!python/object:collections.OrderedDict {}\n"
+    )
+    _load_error(tmp_path, text)
+    assert not marker.exists()
+
+
+def test_errors_are_decision_model_errors_from_tree_from_dict() -> None:
+    with pytest.raises(TreeFileError, match=re.escape("here.yaml: no 'tree:' section")):
+        tree_from_dict({"name": "x"}, "here.yaml")
+    with pytest.raises(TreeFileError, match="root node cannot carry edge keys"):
+        tree_from_dict({"tree": {"kind": "terminal", "action": "a"}}, "here.yaml")
+
+
+def test_chance_branch_with_only_a_name_is_rejected(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: chance\n  name: c\n  branches:\n"
+        "    - {name: x, p: 0.5, kind: terminal}\n    - {label: y, p: '#', kind: terminal}\n"
+    )
+    with pytest.raises(DecisionModelError):
+        load_tree(_write(tmp_path, text))
+
+
+def test_duplicate_chance_labels_with_explicit_ids_are_rejected(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: chance\n  name: c\n  branches:\n"
+        "    - {label: x, id: x1, p: 0.5, kind: terminal}\n"
+        "    - {label: x, id: x2, p: '#', kind: terminal}\n"
+    )
+    with pytest.raises(DecisionModelError):
+        load_tree(_write(tmp_path, text))
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
+    text = (
+        "tree:\n  kind: chance\n  name: c\n  branches:\n"
+        "    - {label: a, p: 0.3, p: 0.5, kind: terminal}\n"
+        "    - {label: b, p: 0.5, kind: terminal}\n"
+    )
+    with pytest.raises(TreeFileError):
+        load_tree(_write(tmp_path, text))
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_validate_ok(full_file: Path, capsys) -> None:
+    assert main(["validate", str(full_file), "--draws", "20"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{full_file}: valid")
+    assert "warning: parameters without a source: u_well" in out
+
+
+def test_cli_validate_bad_node(tmp_path: Path, capsys) -> None:
+    path = _write(
+        tmp_path,
+        "tree:\n  kind: decision\n  branches:\n"
+        "    - {action: a, kind: terminal, colour: red}\n    - {action: b, kind: terminal}\n",
+    )
+    assert main(["validate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("decisionmodel: error:")
+    assert str(path) in captured.err and "colour" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_cli_validate_missing_file(tmp_path: Path, capsys) -> None:
+    assert main(["validate", str(tmp_path / "none.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("decisionmodel: error:") and "none.yaml" in err
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".dot", ".gv", ".yaml", ".yml"])
+def test_cli_export(full_file: Path, full: nx.DiGraph, tmp_path: Path, suffix: str, capsys) -> None:
+    out = tmp_path / "exports" / f"full{suffix}"
+    assert main(["export", str(full_file), "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    if suffix in (".dot", ".gv"):
+        assert out.read_text(encoding="utf-8") == to_dot(full)
+    else:
+        assert same_tree(full, load_tree(out, check_draws=0))
+
+
+def test_cli_export_bad_suffix(full_file: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "full.json"
+    assert main(["export", str(full_file), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("decisionmodel: error:")
+    assert "full.json" in err
+    assert not out.exists()
