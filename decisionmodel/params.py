@@ -61,6 +61,17 @@ def _fail(where: str, name: str, why: str) -> ParameterError:
     return ParameterError(f"{prefix}parameter {name!r}: {why}")
 
 
+def _check_not_reserved(ident: str, where: str, name: str) -> None:
+    from decisionmodel.tree.formula import FUNCTIONS, RESERVED_NAMES
+
+    if ident in RESERVED_NAMES or ident in FUNCTIONS:
+        raise _fail(
+            where,
+            name,
+            f"{ident!r} is reserved (a formula constant, function or Markov cycle variable); rename it",
+        )
+
+
 def _positive_number(
     value: Any, where: str, name: str, arg: str, allow_zero: bool = False
 ) -> float:
@@ -113,6 +124,7 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise _fail(where, str(name), "names must be identifiers not starting with '_'")
+    _check_not_reserved(name, where, name)
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         spec = {"value": spec}
     if not isinstance(spec, Mapping):
@@ -169,6 +181,7 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
         for n in names:
             if not isinstance(n, str) or not n.isidentifier() or n.startswith("_"):
                 raise _fail(where, name, f"dirichlet component name {n!r} is not an identifier")
+            _check_not_reserved(n, where, name)
         if len(set(names)) != len(names):
             raise _fail(where, name, "dirichlet component names repeat")
     return out

@@ -103,12 +103,12 @@ def test_fixed_values():
     specs = {
         "c": {"value": 100, "source": "tariff"},
         "d": 2.5,
-        "e": {"distribution": "fixed", "value": -1},
+        "f": {"distribution": "fixed", "value": -1},
     }
     ds = sample_parameters(specs, 7, np.random.default_rng(0))
     np.testing.assert_array_equal(ds["c"].values, np.full(7, 100.0))
     np.testing.assert_array_equal(ds["d"].values, np.full(7, 2.5))
-    np.testing.assert_array_equal(ds["e"].values, np.full(7, -1.0))
+    np.testing.assert_array_equal(ds["f"].values, np.full(7, -1.0))
     assert ds["c"].attrs["source"] == "tariff"
     np.testing.assert_array_equal(ds["sample"].values, np.arange(7))
 

@@ -35,7 +35,7 @@ from decisionmodel.exceptions import (
     UnknownParameterError,
 )
 from decisionmodel.params import declared_names, parameter_specs
-from decisionmodel.tree.formula import Formula, parse
+from decisionmodel.tree.formula import FUNCTIONS, RESERVED_NAMES, Formula, parse
 from decisionmodel.tree.markov import MarkovModel, compile_markov
 from decisionmodel.tree.schema import COMPLEMENT, where
 from decisionmodel.tree.validate import check_structure
@@ -330,6 +330,11 @@ def compile_tree(G: nx.DiGraph, protocol: Mapping[str, str] | None = None) -> Co
         if not isinstance(bindings, Mapping):
             raise MarkovError(
                 f"{where(G)}: node {str(node)!r}: markov 'with' must map names to quantities"
+            )
+        reserved = sorted(set(map(str, bindings)) & RESERVED_NAMES)
+        if reserved:
+            raise MarkovError(
+                f"{where(G)}: node {str(node)!r}: markov 'with' cannot bind reserved name(s) {', '.join(reserved)}"
             )
         with_f = {
             str(k): note(

@@ -4,9 +4,10 @@ For every terminal node the path probability (the product of the chance-branch
 probabilities on the way, decision branches counting 1) and the accumulated cost and
 effect (node and edge payoffs on the path plus the terminal's Markov cohort outcome)
 are computed as arrays over the draws. A policy's expected cost is then the sum over
-the terminals it reaches of probability × cost, which for all policies together is one
-matrix product (policies × terminals) @ (terminals × draws). Draws are processed in
-chunks so that memory stays bounded however many draws there are.
+the terminals it reaches of probability × cost, a
+sum over rows of one (terminals × draws) array per policy. Draws are processed in
+chunks so that memory stays bounded however many draws there are, and the result of a
+draw does not depend on the chunk size.
 """
 
 from __future__ import annotations
@@ -243,6 +244,7 @@ def evaluate(
     chunk_size = max(1, int(chunk_size))
     M = policy_matrix(ct)
     P, T = M.shape
+    reach = [np.asarray(pol.terminals, dtype=np.intp) for pol in ct.policies]
     cost = np.empty((P, n))
     effect = np.empty((P, n))
     if paths:
@@ -259,8 +261,13 @@ def evaluate(
         m = hi - lo
         env = {k: (v[lo:hi] if np.ndim(v) else v) for k, v in env_all.items() if k in needed}
         prob, c, e = _roll_chunk(ct, env, m, lo)
-        cost[:, lo:hi] = M @ (prob * c)
-        effect[:, lo:hi] = M @ (prob * e)
+        # per policy, a sum over its terminals in a fixed order: the result of a draw does not
+        # depend on the chunk it falls in (a BLAS matrix product could reorder the additions)
+        pc = prob * c
+        pe = prob * e
+        for k, rows in enumerate(reach):
+            cost[k, lo:hi] = pc[rows].sum(axis=0)
+            effect[k, lo:hi] = pe[rows].sum(axis=0)
         if paths:
             path_p[:, lo:hi] = prob
             path_c[:, lo:hi] = c

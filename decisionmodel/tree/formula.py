@@ -43,7 +43,7 @@ from scipy import special
 from decisionmodel.exceptions import FormulaError
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 50
+MAX_DEPTH = 100
 MAX_CONSTANT = 1e300
 
 
@@ -94,6 +94,10 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
 
 #: Named constants available in every formula.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+#: Names a parameter, derived value or binding may not take: the constants, the
+#: functions, and the cycle variables of Markov models.
+RESERVED_NAMES = frozenset({"pi", "e", "t", "time", "cycle_length"})
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: np.add,
@@ -151,6 +155,27 @@ class Formula:
     names: frozenset[str]
     constant: float | None
     _code: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
+    _ast: ast.AST | None = field(default=None, repr=False, compare=False)
+
+    def bind(self, env: Mapping[str, Any], varying: frozenset[str] | set[str]) -> Formula:
+        """A copy in which every sub-expression free of ``varying`` names is computed now.
+
+        Markov transitions are evaluated once per cycle; parts that do not change with
+        the cycle (e.g. ``rate_to_prob(lam * hr, cycle_length)`` inside a time-dependent
+        formula) are then computed once instead of every cycle.
+
+        Examples
+        --------
+        >>> f = parse("exp(-a * 2) * t").bind({"a": 0.5}, {"t"})
+        >>> round(float(f.evaluate({"t": 3.0})), 6), sorted(f.names)
+        (1.103638, ['t'])
+        """
+        if self._ast is None or not (self.names & set(varying)):
+            return self
+        names: set[str] = set()
+        with np.errstate(all="ignore"):
+            code = _compile(self._ast, self.source, names, fold=(env, frozenset(varying)))
+        return Formula(self.source, frozenset(names), None, code, self._ast)
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate over the arrays in ``env`` (broadcasting numpy semantics).
@@ -191,11 +216,31 @@ def _fail(source: str, why: str) -> FormulaError:
     return FormulaError(f"formula {source!r}: {why}")
 
 
-def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0):
-    """Return a closure env -> value for a whitelisted node; raise otherwise."""
+def _free_names(node: ast.AST) -> set[str]:
+    return {
+        n.id
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in CONSTANTS
+    }
+
+
+def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0, fold=None):
+    """Return a closure env -> value for a whitelisted node; raise otherwise.
+
+    With ``fold=(env, varying)``, sub-expressions that use no ``varying`` name are
+    evaluated once with ``env`` and become constants.
+    """
     if depth > MAX_DEPTH:
         raise _fail(source, f"nested deeper than {MAX_DEPTH} levels")
-    rec = _compile
+    if fold is not None and not isinstance(node, (ast.Constant, ast.Name)):
+        free = _free_names(node)
+        if free and not free & fold[1]:
+            value = _compile(node, source, set(), depth)(fold[0])
+            return lambda env: value
+
+    def rec(child, source, names, depth):
+        return _compile(child, source, names, depth, fold)
+
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -286,14 +331,20 @@ def _check_constant_powers(tree: ast.AST, source: str) -> None:
             if base != 0 and abs(exp) * math.log10(abs(base)) > 300:
                 raise _fail(source, "a constant power is too large")
             try:
-                return float(base) ** float(exp)
+                value = float(base) ** float(exp)
             except (OverflowError, ZeroDivisionError, ValueError):
                 raise _fail(source, "a constant power cannot be computed") from None
+            if not isinstance(value, float):
+                raise _fail(source, f"constant power {base!r} ** {exp!r} is not a real number")
+            return value
         return None
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            const_value(node)
+    try:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                const_value(node)
+    except RecursionError:
+        raise _fail(source, "nested too deeply") from None
 
 
 def parse(source: str | float | int) -> Formula:
@@ -362,4 +413,4 @@ def parse(source: str | float | int) -> Formula:
             raise FormulaError(f"formula {text!r}: evaluates to {value}")
         constant = value
         code = lambda env, _v=value: _v  # noqa: E731
-    return Formula(text, frozenset(names), constant, code)
+    return Formula(text, frozenset(names), constant, code, tree.body)

@@ -17,6 +17,8 @@ formulas use, e.g. a hazard ratio that differs between terminals). A model::
                          dead: p_bg, disease_free: "#"}
           recurrence:   {dead: "rate_to_prob(lam_rec, cycle_length)", recurrence: "#"}
           dead:         {dead: 1}
+        define:                      # per-cycle values, usable in every entry below
+          p_bg: "rate_to_prob(exp(gomp_a + gomp_b * (age + time)), cycle_length)"
         state_cost:   {recurrence: c_chemo_year * cycle_length}   # per cycle
         state_effect: {disease_free: u_df * cycle_length, recurrence: u_rec * cycle_length}
         transition_cost: {recurrence: {dead: c_eol}}              # on the flow, optional
@@ -24,9 +26,11 @@ formulas use, e.g. a hazard ratio that differs between terminals). A model::
 
 Semantics (cycles ``t = 1..T``; occupancy ``m_0`` = start, ``m_t = m_{t-1} P_t``):
 
-* Formulas may use every parameter and derived value, the ``with`` bindings, and
-  ``t`` (cycle number, 1..T), ``time`` (years elapsed at the start of the cycle,
-  ``(t-1)*cycle_length``) and ``cycle_length``. Transitions of cycle ``t`` move the cohort
+* Formulas may use every parameter and derived value, the ``with`` bindings, the
+  model's ``define`` values (evaluated per cycle in dependency order, so a quantity such
+  as background mortality at the attained age is written once), and ``t`` (cycle number,
+  1..T), ``time`` (years elapsed at the start of the cycle, ``(t-1)*cycle_length``) and
+  ``cycle_length``. These three names are reserved. Transitions of cycle ``t`` move the cohort
   from ``m_{t-1}`` to ``m_t``; rewards of cycle ``t`` are evaluated at the same ``t``.
 * ``state_cost``/``state_effect`` are per cycle. The occupancy credited to cycle ``t`` is
   ``m_t d_t`` (``correction: none``, end of cycle), ``m_{t-1} d_{t-1}`` (``start``), or
@@ -36,8 +40,9 @@ Semantics (cycles ``t = 1..T``; occupancy ``m_0`` = start, ``m_t = m_{t-1} P_t``
 * ``transition_cost``/``transition_effect`` apply to the cohort moving along a
   transition in cycle ``t``, discounted by ``d_t``.
 
-Draws are processed together (arrays of shape draws × states per cycle), so the work is
-vectorised over draws and the Python loop runs over cycles only.
+Draws are processed together (one contiguous array per state, transitions kept sparse),
+so the work is vectorised over draws and the Python loop runs over cycles only;
+quantities that do not depend on the cycle are evaluated once.
 
 Examples
 --------
@@ -82,6 +87,7 @@ _MODEL_KEYS = (
     "state_effect",
     "transition_cost",
     "transition_effect",
+    "define",
     "description",
     "notes",
 )
@@ -106,28 +112,40 @@ class MarkovModel:
     state_effect: tuple[Formula | None, ...]
     transition_cost: tuple[tuple[int, int, Formula], ...]
     transition_effect: tuple[tuple[int, int, Formula], ...]
+    defines: tuple[tuple[str, Formula], ...] = ()
 
-    @property
-    def names(self) -> frozenset[str]:
-        """Free names the model's formulas need (besides t, time, cycle_length)."""
-        out: set[str] = set(self.cycle_length.names)
+    def _formulas(self):
         for row in self.transitions:
             for _, f in row:
                 if f is not None:
-                    out |= f.names
-        for f in (*self.state_cost, *self.state_effect):
-            if f is not None:
-                out |= f.names
-        for *_, f in (*self.transition_cost, *self.transition_effect):
+                    yield f
+        yield from (f for f in (*self.state_cost, *self.state_effect) if f is not None)
+        yield from (f for *_, f in (*self.transition_cost, *self.transition_effect))
+        yield from (f for _, f in self.defines)
+        yield self.cycle_length
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Free names the model's formulas need (besides t, time, cycle_length and defines)."""
+        out: set[str] = set()
+        for f in self._formulas():
             out |= f.names
-        return frozenset(out - TIME_NAMES)
+        return frozenset(out - TIME_NAMES - {n for n, _ in self.defines})
+
+    @property
+    def cycle_names(self) -> frozenset[str]:
+        """Names whose value changes with the cycle: t, time and defines that use them."""
+        dynamic = {"t", "time"}
+        for name, f in self.defines:
+            if f.names & dynamic:
+                dynamic.add(name)
+        return frozenset(dynamic)
 
     @property
     def time_dependent(self) -> bool:
         """Whether any transition depends on the cycle."""
-        return any(
-            f is not None and f.names & {"t", "time"} for row in self.transitions for _, f in row
-        )
+        dyn = self.cycle_names
+        return any(f is not None and f.names & dyn for row in self.transitions for _, f in row)
 
 
 def _err(where: str, name: str, why: str) -> MarkovError:
@@ -139,6 +157,45 @@ def _formula(value: Any, where: str, name: str, what: str) -> Formula:
         return parse(value)
     except FormulaError as exc:
         raise _err(where, name, f"{what}: {exc}") from None
+
+
+def _order_defines(
+    raw: Any, where: str, name: str, states: list[str]
+) -> tuple[tuple[str, Formula], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise _err(where, name, "'define' must map names to formulas")
+    parsed: dict[str, Formula] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+            raise _err(
+                where, name, f"define {key!r}: names must be identifiers not starting with '_'"
+            )
+        if key in TIME_NAMES:
+            raise _err(where, name, f"define {key!r}: t, time and cycle_length are reserved")
+        parsed[key] = _formula(value, where, name, f"define {key!r}")
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, trail: list[str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise _err(
+                where,
+                name,
+                f"define values refer to each other in a cycle: {' -> '.join([*trail, key])}",
+            )
+        state[key] = 1
+        for dep in sorted(parsed[key].names & parsed.keys()):
+            visit(dep, [*trail, key])
+        state[key] = 2
+        order.append(key)
+
+    for key in parsed:
+        visit(key, [])
+    return tuple((k, parsed[k]) for k in order)
 
 
 def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -> MarkovModel:
@@ -161,6 +218,13 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
     ------
     MarkovError
         Naming the file, model and state for each problem.
+
+    Examples
+    --------
+    >>> m = compile_markov("m", {"states": ["a", "b"], "cycles": 2,
+    ...     "define": {"q": "0.1 * t"}, "transitions": {"a": {"b": "q", "a": "#"}, "b": {"b": 1}}})
+    >>> m.time_dependent, sorted(m.names)
+    (True, [])
     """
     if not isinstance(spec, Mapping):
         raise _err(where, name, "must be a mapping")
@@ -205,6 +269,9 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
         raise _err(
             where, name, f"correction {correction!r} unknown (use none, start or half-cycle)"
         )
+    defines = _order_defines(spec.get("define"), where, name, states)
+    if cycle_length.names & {n for n, _ in defines}:
+        raise _err(where, name, "cycle_length cannot use define values")
 
     trans = spec.get("transitions")
     if not isinstance(trans, Mapping):
@@ -277,81 +344,165 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
         state_effect=per_state("state_effect"),
         transition_cost=per_transition("transition_cost"),
         transition_effect=per_transition("transition_effect"),
+        defines=defines,
     )
 
 
-def _as_column(value: Any, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), (n,))
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.argmax(np.atleast_1d(mask)))
+
+
+class _Cohort:
+    """Evaluates a model's quantities for one set of draws; cycle-free ones only once."""
+
+    def __init__(self, model: MarkovModel, env: Mapping[str, Any], n: int, context: str):
+        self.model = model
+        self.n = n
+        self.context = context
+        reserved = TIME_NAMES & set(env)
+        if reserved:
+            raise MarkovError(
+                f"{model.where}: markov model {model.name!r}{context}: the names "
+                f"{', '.join(sorted(reserved))} are reserved inside markov models"
+            )
+        base = dict(env)
+        L = np.broadcast_to(np.asarray(model.cycle_length.evaluate(base), dtype=float), (n,))
+        if not (L.min() > 0) or not np.isfinite(L).all():
+            raise MarkovError(
+                f"{model.where}: markov model {model.name!r}{context}: cycle_length must be positive"
+            )
+        base["cycle_length"] = float(L[0]) if L.min() == L.max() else np.array(L)
+        self.L = base["cycle_length"]
+        self.dynamic_names = model.cycle_names
+        for name, f in model.defines:
+            if not f.names & self.dynamic_names:
+                base[name] = f.evaluate(base)
+        self.base = base
+        self.dyn_defines = [(k, f) for k, f in model.defines if f.names & self.dynamic_names]
+        self._static: dict[int, Any] = {}
+        self._bound: dict[int, Formula] = {}
+
+    def is_dynamic(self, f: Formula | None) -> bool:
+        return f is not None and bool(f.names & self.dynamic_names)
+
+    def env_at(self, t: int) -> dict[str, Any]:
+        if not self.dyn_defines and not ({"t", "time"} & self.dynamic_names and self._uses_time()):
+            return self.base
+        e = dict(self.base)
+        e["t"] = float(t)
+        e["time"] = (t - 1) * self.L
+        for name, f in self.dyn_defines:
+            e[name] = self.value(f, e)
+        return e
+
+    def _uses_time(self) -> bool:
+        return any(self.is_dynamic(f) for f in self.model._formulas())
+
+    def value(self, f: Formula, e: Mapping[str, Any]) -> Any:
+        """Scalar or (n,) array; static formulas are cached, and the static parts of
+        cycle-dependent formulas are computed once."""
+        if self.is_dynamic(f):
+            key = id(f)
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = self._bound[key] = f.bind(self.base, self.dynamic_names)
+            return bound.evaluate(e)
+        key = id(f)
+        if key not in self._static:
+            self._static[key] = f.evaluate(self.base)
+        return self._static[key]
+
+    def row(self, i: int, e: Mapping[str, Any], t: int) -> list[tuple[int, Any]]:
+        """Checked transition probabilities out of state i in cycle t."""
+        model = self.model
+        out: list[tuple[int, Any]] = []
+        comp = None
+        total: Any = 0.0
+        for j, f in model.transitions[i]:
+            if f is None:
+                comp = len(out)
+                out.append((j, 0.0))
+                continue
+            v = self.value(f, e)
+            lo, hi = (v.min(), v.max()) if np.ndim(v) else (v, v)
+            if not (lo >= -PROB_TOL and hi <= 1 + PROB_TOL):
+                arr = np.broadcast_to(np.asarray(v, dtype=float), (self.n,))
+                k = _first_bad(~np.isfinite(arr) | (arr < -PROB_TOL) | (arr > 1 + PROB_TOL))
+                raise MarkovError(
+                    f"{model.where}: markov model {model.name!r}{self.context}: transition "
+                    f"{model.states[i]!r} -> {model.states[j]!r} = {arr[k]:.6g} in cycle {t} "
+                    f"is outside [0, 1] (draw {k})"
+                )
+            out.append((j, v))
+            total = total + v
+        if comp is not None:
+            rest = 1.0 - total
+            if np.ndim(rest):
+                if not rest.min() >= -PROB_TOL:
+                    k = _first_bad(rest < -PROB_TOL)
+                    raise MarkovError(
+                        f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
+                        f"{model.states[i]!r} in cycle {t} sum to {float(total[k]):.6g} > 1 before the "
+                        f"complement '#' (draw {k})"
+                    )
+                rest = np.clip(rest, 0.0, 1.0)
+            else:
+                if not rest >= -PROB_TOL:
+                    raise MarkovError(
+                        f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
+                        f"{model.states[i]!r} in cycle {t} sum to {float(total):.6g} > 1 before the complement '#'"
+                    )
+                rest = min(max(float(rest), 0.0), 1.0)
+            out[comp] = (out[comp][0], rest)
+        else:
+            dev = np.abs(np.asarray(total, dtype=float) - 1.0)
+            if not dev.max() <= PROB_TOL:
+                k = _first_bad(~(dev <= PROB_TOL))
+                shown = float(np.atleast_1d(total)[k])
+                raise MarkovError(
+                    f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
+                    f"{model.states[i]!r} in cycle {t} sum to {shown:.6g}, not 1 (draw {k})"
+                )
+        return out
+
+    def discount(self, rate: float, c: int) -> Any:
+        return (1.0 + rate) ** (-c * self.L)
 
 
 def transition_matrix(
     model: MarkovModel, env: Mapping[str, Any], n: int, context: str = ""
 ) -> np.ndarray:
-    """The transition probabilities of one cycle, shape (n, S, S), checked per draw.
+    """The transition probabilities of one cycle as a dense array (n, S, S), checked per draw.
 
-    ``env`` must hold every name the transitions use, including ``t``/``time`` when
-    they depend on the cycle.
+    ``env`` holds the parameter values and may give ``t`` (default 1); ``time`` and the
+    model's ``define`` values are computed from it.
 
     Raises
     ------
     MarkovError
         If a probability leaves [0, 1] or a row does not sum to 1 for some draw; the
-        message names the model, the state, the cycle and the first failing draw.
+        message names the model, the states, the cycle and the first failing draw.
+
+    Examples
+    --------
+    >>> m = compile_markov("m", {"states": ["a", "b"], "cycles": 1,
+    ...     "transitions": {"a": {"b": "q", "a": "#"}, "b": {"b": 1}}})
+    >>> transition_matrix(m, {"q": 0.25}, 1)[0]
+    array([[0.75, 0.25],
+           [0.  , 1.  ]])
     """
+    env = dict(env)
+    t = int(env.pop("t", 1))
+    env.pop("time", None)
+    env.pop("cycle_length", None)
+    cohort = _Cohort(model, env, n, context)
+    e = cohort.env_at(t)
     S = len(model.states)
     P = np.zeros((n, S, S))
-    t = env.get("t", "")
-    for i, row in enumerate(model.transitions):
-        comp = None
-        for j, f in row:
-            if f is None:
-                comp = j
-            else:
-                P[:, i, j] += _as_column(f.evaluate(env), n)
-        if comp is not None:
-            P[:, i, comp] += 1.0 - P[:, i].sum(axis=1)
-        bad = (
-            ~np.isfinite(P[:, i]).all(axis=1)
-            | (P[:, i] < -PROB_TOL).any(axis=1)
-            | (P[:, i] > 1 + PROB_TOL).any(axis=1)
-        )
-        if bad.any():
-            k = int(np.argmax(bad))
-            raise MarkovError(
-                f"{model.where}: markov model {model.name!r}{context}: transitions from "
-                f"{model.states[i]!r} in cycle {t} leave [0, 1] for draw {k}: "
-                f"{dict(zip(model.states, np.round(P[k, i], 6), strict=True))}"
-            )
-        sums = P[:, i].sum(axis=1)
-        off = np.abs(sums - 1.0) > PROB_TOL
-        if off.any():
-            k = int(np.argmax(off))
-            raise MarkovError(
-                f"{model.where}: markov model {model.name!r}{context}: transitions from "
-                f"{model.states[i]!r} in cycle {t} sum to {sums[k]:.6g}, not 1, for draw {k}"
-            )
-    np.clip(P, 0.0, 1.0, out=P)
+    for i in range(S):
+        for j, v in cohort.row(i, e, t):
+            P[:, i, j] += v
     return P
-
-
-def _rewards(
-    formulas: tuple[Formula | None, ...], env: Mapping[str, Any], n: int
-) -> np.ndarray | None:
-    if all(f is None for f in formulas):
-        return None
-    R = np.zeros((n, len(formulas)))
-    for j, f in enumerate(formulas):
-        if f is not None:
-            R[:, j] = _as_column(f.evaluate(env), n)
-    return R
-
-
-def _col(d: Any) -> Any:
-    return d[:, None] if np.ndim(d) else d
-
-
-def _depends_on_cycle(formulas) -> bool:
-    return any(f is not None and f.names & {"t", "time"} for f in formulas)
 
 
 def run_markov(
@@ -374,7 +525,7 @@ def run_markov(
         Number of draws.
     start : mapping, optional
         State → share of the cohort at cycle 0 (scalar or (n,) array); default: all in
-        the first state. Shares must sum to 1 for every draw.
+        the first state. Shares must lie in [0, 1] and sum to 1 for every draw.
     trace : bool
         Also return the occupancy trace, shape (n, cycles + 1, S).
     context : str
@@ -398,89 +549,124 @@ def run_markov(
     """
     S = len(model.states)
     T = model.cycles
-    base = dict(env)
-    L = _as_column(model.cycle_length.evaluate(base), n)
-    if np.any(~np.isfinite(L)) or np.any(L <= 0):
-        raise MarkovError(
-            f"{model.where}: markov model {model.name!r}{context}: cycle_length must be positive"
-        )
-    base["cycle_length"] = L if L.min() != L.max() else float(L[0])
-    m = np.zeros((n, S))
+    cohort = _Cohort(model, env, n, context)
+    m = np.zeros((S, n))
     if start is None:
-        m[:, 0] = 1.0
+        m[0] = 1.0
     else:
         for s, share in start.items():
-            m[:, model.states.index(s)] = _as_column(share, n)
-        total = m.sum(axis=1)
-        if np.any(np.abs(total - 1) > PROB_TOL) or np.any(m < -PROB_TOL):
-            k = int(np.argmax(np.abs(total - 1) > PROB_TOL))
+            m[model.states.index(s)] = np.broadcast_to(np.asarray(share, dtype=float), (n,))
+        total = m.sum(axis=0)
+        bad = (
+            (np.abs(total - 1) > PROB_TOL)
+            | (m < -PROB_TOL).any(axis=0)
+            | ~np.isfinite(m).all(axis=0)
+        )
+        if bad.any():
+            k = _first_bad(bad)
             raise MarkovError(
-                f"{model.where}: markov model {model.name!r}{context}: start shares sum to "
-                f"{total[k]:.6g}, not 1, for draw {k}"
+                f"{model.where}: markov model {model.name!r}{context}: start shares "
+                f"{dict(zip(model.states, np.round(m[:, k], 6).tolist(), strict=True))} for draw {k} "
+                "must lie in [0, 1] and sum to 1"
             )
 
-    # discount factor at cycle boundary c (scalar when the cycle length is fixed)
-    L_used = base["cycle_length"]
-
-    def dc(c: int) -> Any:
-        return (1.0 + model.discount_cost) ** (-c * L_used)
-
-    def de(c: int) -> Any:
-        return (1.0 + model.discount_effect) ** (-c * L_used)
-
-    def at(t: int) -> dict[str, Any]:
-        e = dict(base)
-        e["t"] = float(t)
-        e["time"] = (t - 1) * base["cycle_length"]
-        return e
-
-    trans_dyn = model.time_dependent
-    cost_dyn = _depends_on_cycle(model.state_cost) or any(
-        f.names & {"t", "time"} for *_, f in model.transition_cost
-    )
-    eff_dyn = _depends_on_cycle(model.state_effect) or any(
-        f.names & {"t", "time"} for *_, f in model.transition_effect
-    )
-    env1 = at(1)
-    P = None if trans_dyn else transition_matrix(model, env1, n, context)
-    Rc = None if cost_dyn else _rewards(model.state_cost, env1, n)
-    Re = None if eff_dyn else _rewards(model.state_effect, env1, n)
-
-    def flows_payoff(items, e):
-        return [(i, j, _as_column(f.evaluate(e), n)) for i, j, f in items]
-
-    Tc = None if cost_dyn else flows_payoff(model.transition_cost, env1)
-    Te = None if eff_dyn else flows_payoff(model.transition_effect, env1)
-
+    corr = model.correction
     cost = np.zeros(n)
     effect = np.zeros(n)
     out_trace = np.empty((n, T + 1, S)) if trace else None
     if trace:
-        out_trace[:, 0] = m
+        out_trace[:, 0] = m.T
+    # static rows are checked once
+    static_rows = {
+        i: cohort.row(i, cohort.base, 1)
+        for i in range(S)
+        if not any(cohort.is_dynamic(f) for _, f in model.transitions[i])
+    }
+
+    def weight(rate: float, c: int) -> Any:
+        """Weight of the occupancy at boundary c in the discounted sum of per-cycle rewards."""
+        if (corr == "none" and c == 0) or (corr == "start" and c == T):
+            return 0.0
+        d = cohort.discount(rate, c)
+        return 0.5 * d if corr == "half" and c in (0, T) else d
+
+    # Rewards that do not change with the cycle are applied once, at the end, to the
+    # discounted occupancy accumulated per state (one accumulator per discount rate);
+    # rewards and transition payoffs that change with the cycle are applied per cycle.
+    plans = []  # (acc, rate, static state rewards, dynamic state rewards, static flows, dynamic flows)
+    for state_f, trans_f, rate, acc in (
+        (model.state_cost, model.transition_cost, model.discount_cost, cost),
+        (model.state_effect, model.transition_effect, model.discount_effect, effect),
+    ):
+        static_s = [
+            (s, f) for s, f in enumerate(state_f) if f is not None and not cohort.is_dynamic(f)
+        ]
+        dynamic_s = [
+            (s, f) for s, f in enumerate(state_f) if f is not None and cohort.is_dynamic(f)
+        ]
+        static_t = [(i, j, f) for i, j, f in trans_f if not cohort.is_dynamic(f)]
+        dynamic_t = [(i, j, f) for i, j, f in trans_f if cohort.is_dynamic(f)]
+        plans.append((acc, rate, static_s, dynamic_s, static_t, dynamic_t))
+    occupancy: dict[tuple[float, int], np.ndarray] = {}  # (rate, state) -> discounted occupancy
+    flows: dict[tuple[float, int, int], np.ndarray] = {}  # (rate, i, j) -> discounted flow
+    for _, rate, static_s, _, static_t, _ in plans:
+        for s, _ in static_s:
+            if (rate, s) not in occupancy:
+                occupancy[(rate, s)] = m[s] * weight(rate, 0)
+        for i, j, _ in static_t:
+            flows.setdefault((rate, i, j), np.zeros(n))
+    occ_rates = sorted({rate for rate, _ in occupancy})
+    occ_states = {rate: [s for r, s in occupancy if r == rate] for rate in occ_rates}
+
     for t in range(1, T + 1):
-        e = at(t) if (trans_dyn or cost_dyn or eff_dyn) else env1
-        Pt = transition_matrix(model, e, n, context) if trans_dyn else P
-        m_next = np.einsum("ns,nsk->nk", m, Pt)
-        Rc_t = _rewards(model.state_cost, e, n) if cost_dyn else Rc
-        Re_t = _rewards(model.state_effect, e, n) if eff_dyn else Re
-        for R, d, acc in ((Rc_t, dc, cost), (Re_t, de, effect)):
-            if R is None:
-                continue
-            if model.correction == "none":
-                occ = m_next * _col(d(t))
-            elif model.correction == "start":
-                occ = m * _col(d(t - 1))
-            else:
-                occ = 0.5 * (m * _col(d(t - 1)) + m_next * _col(d(t)))
-            acc += np.einsum("ns,ns->n", occ, R)
-        Tc_t = flows_payoff(model.transition_cost, e) if cost_dyn else Tc
-        Te_t = flows_payoff(model.transition_effect, e) if eff_dyn else Te
-        for items, d, acc in ((Tc_t, dc, cost), (Te_t, de, effect)):
-            for i, j, v in items:
-                acc += m[:, i] * Pt[:, i, j] * v * d(t)
+        e = cohort.env_at(t)
+        m_next = np.zeros((S, n))
+        rows = []
+        for i in range(S):
+            row = static_rows[i] if i in static_rows else cohort.row(i, e, t)
+            rows.append(row)
+            mi = m[i]
+            for j, v in row:
+                if np.ndim(v) == 0:
+                    if v == 0.0:
+                        continue
+                    if v == 1.0:
+                        m_next[j] += mi
+                        continue
+                m_next[j] += mi * v
+        for rate in occ_rates:
+            w = weight(rate, t)
+            for s in occ_states[rate]:
+                occupancy[(rate, s)] += m_next[s] * w
+        for (rate, i, j), acc_flow in flows.items():
+            p_ij = sum((v for jj, v in rows[i] if jj == j), 0.0)
+            acc_flow += m[i] * p_ij * cohort.discount(rate, t)
+        for acc, rate, _, dynamic_s, _, dynamic_t in plans:
+            if dynamic_s:
+                d0 = cohort.discount(rate, t - 1)
+                d1 = cohort.discount(rate, t)
+                for s, f in dynamic_s:
+                    r = cohort.value(f, e)
+                    if corr == "none":
+                        occ = m_next[s] * d1
+                    elif corr == "start":
+                        occ = m[s] * d0
+                    else:
+                        occ = 0.5 * (m[s] * d0 + m_next[s] * d1)
+                    acc += occ * r
+            if dynamic_t:
+                d1 = cohort.discount(rate, t)
+                for i, j, f in dynamic_t:
+                    p_ij = sum((v for jj, v in rows[i] if jj == j), 0.0)
+                    acc += m[i] * p_ij * cohort.value(f, e) * d1
         m = m_next
         if trace:
-            out_trace[:, t] = m
+            out_trace[:, t] = m.T
+    for acc, rate, static_s, _, static_t, _ in plans:
+        for s, f in static_s:
+            acc += occupancy[(rate, s)] * cohort.value(f, cohort.base)
+        for i, j, f in static_t:
+            acc += flows[(rate, i, j)] * cohort.value(f, cohort.base)
     if trace:
         return cost, effect, out_trace
     return cost, effect

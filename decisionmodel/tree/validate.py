@@ -181,7 +181,7 @@ def check_structure(G: nx.DiGraph):
                 if isinstance(e["p"], str) and e["p"].strip() == COMPLEMENT:
                     n_comp += 1
                 if "action" in e:
-                    raise DuplicateActionError(
+                    raise BranchLabelError(
                         f"{_at(G, c)}: branch of chance node {str(node)!r} carries an action; use 'label'"
                     )
             if n_comp > 1:

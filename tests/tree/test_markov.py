@@ -429,9 +429,9 @@ def test_invalid_models_raise_markov_error(changes):
     [
         ({"dead": 0.1, "alive": 0.8}, "sum to 0.9"),
         ({"dead": 0.3, "alive": 0.8}, "sum to 1.1"),
-        ({"dead": -0.1, "alive": "#"}, "leave [0, 1]"),
-        ({"dead": 1.2, "alive": "#"}, "leave [0, 1]"),
-        ({"dead": "log(0 * q)", "alive": "#"}, "leave [0, 1]"),
+        ({"dead": -0.1, "alive": "#"}, "outside [0, 1]"),
+        ({"dead": 1.2, "alive": "#"}, "outside [0, 1]"),
+        ({"dead": "log(0 * q)", "alive": "#"}, "outside [0, 1]"),
     ],
 )
 def test_bad_rows_raise_at_run(row, fragment):
@@ -479,11 +479,6 @@ def test_model_names_and_time_dependence():
     assert not compile_markov("m", _spec()).time_dependent
 
 
-@pytest.mark.xfail(
-    reason="BUG: run_markov picks the reported draw from the sum check only, so negative "
-    "start shares that sum to 1 are reported as 'start shares sum to 1, not 1, for draw 0'",
-    strict=True,
-)
 def test_negative_start_share_message_names_the_draw():
     model = alive_dead(q=0.1, T=3)
     start = {"alive": np.array([1.0, 1.5]), "dead": np.array([0.0, -0.5])}
