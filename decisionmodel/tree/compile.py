@@ -108,6 +108,8 @@ def _order_derived(G: nx.DiGraph, declared: set[str]) -> list[tuple[str, Formula
             raise ParameterError(
                 f"{where(G)}: derived value {name!r} has the name of a declared parameter"
             )
+        if name in RESERVED_NAMES or name in FUNCTIONS:
+            raise ParameterError(f"{where(G)}: derived value {name!r}: the name is reserved")
         parsed[name] = _parse(value, G, f"derived value {name!r}")
     deps = nx.DiGraph()
     deps.add_nodes_from(parsed)
