@@ -95,5 +95,9 @@ class CEAInputError(DecisionModelError, ValueError):
     """Outcomes or willingness-to-pay values unfit for a cost-effectiveness analysis."""
 
 
+class VOIInputError(DecisionModelError, ValueError):
+    """Net-benefit draws, parameter draws or options unfit for a value-of-information analysis."""
+
+
 class PolicyError(DecisionModelError):
     """A requested policy or protocol does not match the tree's decision nodes."""
