@@ -78,7 +78,7 @@ def _frame(x: Any, what: str) -> pd.DataFrame:
             raise VOIInputError(f"{what}: expected 2 dimensions (sample, strategy), got {x.dims}")
         dims = list(x.dims)
         sample_dim = "sample" if "sample" in dims else dims[0]
-        other = [d for d in dims if d != sample_dim][0]
+        other = next(d for d in dims if d != sample_dim)
         x = x.transpose(sample_dim, other)
         df = pd.DataFrame(
             x.values, columns=[str(v) for v in x[other].values] if other in x.coords else None
