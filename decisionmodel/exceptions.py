@@ -101,3 +101,69 @@ class VOIInputError(DecisionModelError, ValueError):
 
 class PolicyError(DecisionModelError):
     """A requested policy or protocol does not match the tree's decision nodes."""
+
+
+class EvidenceFileError(DecisionModelError):
+    """An evidence file (``priors/*.yaml``) cannot be read or breaks a rule of its schema.
+
+    Base class of the evidence-file rules; used itself when the file is missing, is not
+    YAML, or its top level does not have the documented layout.
+    """
+
+
+class DuplicateKeyError(EvidenceFileError):
+    """A YAML mapping in an evidence file repeats a key."""
+
+
+class DuplicateEntryIdError(EvidenceFileError):
+    """Two entries of an evidence file (or of two files loaded together) share an ``id``."""
+
+
+class CitationError(EvidenceFileError):
+    """An evidence entry has no citation, or one without ``authors``, ``journal`` or ``year``."""
+
+
+class UnknownEvidenceTypeError(EvidenceFileError):
+    """An evidence entry's ``type`` is not one of the documented data types."""
+
+
+class EvidenceFieldError(EvidenceFileError):
+    """An evidence entry lacks a field its type requires, has one it does not allow, or a
+    field holds the wrong kind of value (e.g. text where a number is needed)."""
+
+
+class EventsExceedNError(EvidenceFileError):
+    """An evidence entry reports more events (or deaths) than patients."""
+
+
+class NegativeValueError(EvidenceFileError):
+    """A count, sample size, time or dispersion in an evidence entry is negative (or zero
+    where it must be positive)."""
+
+
+class ProportionRangeError(EvidenceFileError):
+    """A proportion (or its interval) in an evidence entry lies outside [0, 1]."""
+
+
+class IntervalOrderError(EvidenceFileError):
+    """An interval in an evidence entry has ``lower >= upper`` (or ``q1 > q3``)."""
+
+
+class EstimateOutsideIntervalError(EvidenceFileError):
+    """An evidence entry's estimate lies outside its own confidence interval, IQR or range."""
+
+
+class NonPositiveRatioError(EvidenceFileError):
+    """A hazard, odds or risk ratio (or a bound of its interval) is not positive."""
+
+
+class EvidenceDistributionError(EvidenceFileError):
+    """The ``distribution:`` block of an evidence entry is unknown or invalid."""
+
+
+class VerifiedFlagError(EvidenceFileError):
+    """``verified`` is not a boolean, or is true for a number the dossier marks as recalled (M-*)."""
+
+
+class ConfidenceFlagError(EvidenceFileError):
+    """``confidence`` is not one of the dossier's flags F, M-hi, M-mod, M-low, D."""
