@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("tree")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=_cmd_export)
+
+    from decisionmodel.voi.cli import add_voi_parser
+
+    add_voi_parser(sub)  # decisionmodel voi evpi|evppi|evsi (arguments in decisionmodel/voi/cli.py)
     return parser
 
 
