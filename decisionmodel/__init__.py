@@ -1,8 +1,9 @@
 """decisionmodel: probabilistic decision analysis of cancer metastasectomy.
 
 The public API is flat: trees (:func:`load_tree`, :func:`evaluate`, ...), parameter
-sampling (:func:`sample_parameters`) and cost-effectiveness (:func:`icer_table`,
-:func:`ceac`, ...) are importable from here.
+sampling (:func:`sample_parameters`), cost-effectiveness (:func:`icer_table`,
+:func:`ceac`, ...) and value of information (:func:`evpi`, :func:`evppi`, :func:`evsi`,
+:func:`enbs`, :func:`pop_voi`) are importable from here.
 
 Examples
 --------
@@ -45,6 +46,7 @@ from decisionmodel.tree import (
     validate_tree,
     write_tree,
 )
+from decisionmodel.voi import enbs, enbs_optimum, evpi, evppi, evppi_rank, evsi, pop_voi
 
 __version__ = "0.1.0"
 
@@ -54,13 +56,20 @@ __all__ = [
     "compile_tree",
     "decision_table",
     "dumps_tree",
+    "enbs",
+    "enbs_optimum",
     "evaluate",
+    "evpi",
+    "evppi",
+    "evppi_rank",
+    "evsi",
     "expected_loss",
     "icer_table",
     "load_tree",
     "mean_parameters",
     "net_benefit",
     "parse",
+    "pop_voi",
     "read_graphml",
     "recommended",
     "run_markov",
