@@ -30,15 +30,17 @@ rank" table) and :func:`plot_evppi_rank` draws it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from decisionmodel.exceptions import VOIInputError
+
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 from decisionmodel.voi.evpi import evpi_values
 from decisionmodel.voi.inputs import (
     NetBenefit,
@@ -640,6 +642,8 @@ def plot_evppi_rank(
     if max_bars is not None:
         t = t.head(int(max_bars))
     if ax is None:
+        from matplotlib.figure import Figure
+
         fig = Figure(figsize=(6.0, 0.8 + 0.32 * max(len(t), 1)), dpi=100)
         ax = fig.add_subplot(1, 1, 1)
     else:
