@@ -167,3 +167,42 @@ class VerifiedFlagError(EvidenceFileError):
 
 class ConfidenceFlagError(EvidenceFileError):
     """``confidence`` is not one of the dossier's flags F, M-hi, M-mod, M-low, D."""
+
+
+class EvidenceModelError(DecisionModelError):
+    """An evidence model (PyMC synthesis) cannot be found, fitted or used."""
+
+
+class UnknownModelError(EvidenceModelError, KeyError):
+    """No evidence model of that name is registered, or two models share a name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingEvidenceError(EvidenceModelError):
+    """An evidence model reads an evidence area that was not supplied or not found."""
+
+
+class DiagnosticsError(EvidenceModelError):
+    """A fit failed the diagnostics gate (R-hat, bulk/tail ESS, divergences).
+
+    ``model`` is the model's name, ``failures`` a list of ``(statistic, variable, value)``
+    and ``divergences`` the number of divergent transitions.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        model: str = "",
+        failures: list[tuple[str, str, float]] | None = None,
+        divergences: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.failures = list(failures or [])
+        self.divergences = divergences
+
+
+class ParameterDrawsError(EvidenceModelError):
+    """Posterior outputs cannot be turned into parameter draws (bad dims, name clashes)."""

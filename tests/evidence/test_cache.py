@@ -1,0 +1,295 @@
+"""Tests of decisionmodel.evidence.cache: location, key, atomic writes, corrupt files.
+
+``pymc.sample`` is replaced by a fake drawing the toy model's conjugate posterior, so a
+cache miss is visible as a call to the fake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+
+from decisionmodel.evidence import cache
+from decisionmodel.evidence.files import load_all
+from decisionmodel.evidence.fit import fit
+from decisionmodel.evidence.registry import ModelSpec, empty_checks
+
+# ----------------------------------------------------------------------------- toy model
+
+TOY_YAML = """area: toy
+description: toy
+entries:
+  - {{id: a2020_m90, quantity: mortality_90d, type: events, events: {events}, n: 100,
+     citation: {{authors: A B, journal: J, year: 2020}}, verified: true, confidence: F}}
+"""
+
+
+def write_toy(directory: Path, events: int = 5) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "toy.yaml").write_text(TOY_YAML.format(events=events), encoding="utf-8")
+    return directory
+
+
+def toy_build(evidence):
+    (e,) = evidence["toy"].select(quantity="mortality_90d")
+    with pm.Model() as model:
+        pm.Data("n", [e["n"]])
+        pm.Data("events", [e["events"]])
+        p = pm.Beta("p", 1, 1)
+        pm.Binomial("y", n=e["n"], p=p, observed=e["events"])
+    return model
+
+
+TOY = ModelSpec(
+    "toy",
+    ("toy",),
+    toy_build,
+    lambda dt: {"p": dt["posterior"]["p"]},
+    lambda dt, ev: empty_checks(),
+)
+
+
+class FakeSampler:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, draws=1000, *, chains=4, random_seed=None, model=None, **kw):
+        self.calls += 1
+        model = pm.modelcontext(model)
+        n, e = model["n"].get_value().sum(), model["events"].get_value().sum()
+        p = np.random.default_rng(random_seed).beta(1 + e, 1 + n - e, size=(chains, draws))
+        return xr.DataTree.from_dict(
+            {
+                "posterior": xr.Dataset({"p": (("chain", "draw"), p)}),
+                "sample_stats": xr.Dataset(
+                    {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))}
+                ),
+            }
+        )
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    sampler = FakeSampler()
+    monkeypatch.setattr(pm, "sample", sampler)
+    return sampler
+
+
+@pytest.fixture
+def env(tmp_path, fake):
+    """(priors dir, cache dir, sampler)."""
+    return write_toy(tmp_path / "priors"), tmp_path / "cache", fake
+
+
+def tree(values=None) -> xr.DataTree:
+    p = np.arange(12.0).reshape(3, 4) if values is None else values
+    dt = xr.DataTree.from_dict({"posterior": xr.Dataset({"p": (("chain", "draw"), p)})})
+    dt.attrs = {"model": "toy", "seed": 3, "ok": True, "none": None, "d": {"a": 1}}
+    return dt
+
+
+# ----------------------------------------------------------------------------- location
+
+
+def test_cache_dir_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "decisionmodel"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == tmp_path / "xdg" / "decisionmodel"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # XDG: relative paths are invalid
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "decisionmodel"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert cache.cache_dir() == tmp_path / "home" / "Library" / "Caches" / "decisionmodel"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert cache.cache_dir() == tmp_path / "local" / "decisionmodel" / "Cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "env"))
+    assert cache.cache_dir() == tmp_path / "env"
+    assert cache.cache_dir(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_fit_uses_the_environment_variable(env, monkeypatch, tmp_path):
+    priors, _, _ = env
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "from_env"))
+    fit(TOY, priors, rng=1)
+    assert len(list((tmp_path / "from_env").glob("toy-*.nc"))) == 1
+
+
+# ----------------------------------------------------------------------------- the key
+
+
+def test_key_depends_on_everything_it_should(tmp_path):
+    ev = load_all(write_toy(tmp_path / "a"))
+    base = dict(seed=1, sampler="pymc", draws=10, tune=10, chains=2)
+    k = cache.cache_key(TOY, ev, **base)
+    assert k == cache.cache_key(TOY, ev, **base)  # deterministic
+    changed = [
+        cache.cache_key(TOY, ev, **dict(base, seed=2)),
+        cache.cache_key(TOY, ev, **dict(base, sampler="nutpie")),
+        cache.cache_key(TOY, ev, **dict(base, draws=11)),
+        cache.cache_key(TOY, ev, **dict(base, tune=11)),
+        cache.cache_key(TOY, ev, **dict(base, chains=3)),
+        cache.cache_key(dataclasses.replace(TOY, version="2"), ev, **base),
+        cache.cache_key(TOY, load_all(write_toy(tmp_path / "b", events=6)), **base),
+    ]
+    assert len({k, *changed}) == len(changed) + 1
+    # the evidence part is the sha256 of the file's bytes
+    doc = cache.key_document(TOY, ev, **base)
+    assert doc["evidence"] == {"toy": ev["toy"].digest}
+
+
+def test_key_depends_on_the_source_of_the_build_module(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ev = load_all(write_toy(tmp_path / "p"))
+    keys = []
+    for i, body in enumerate(["return 1", "return 2  # edited"]):
+        (tmp_path / f"toymod{i}.py").write_text(f"def build(ev):\n    {body}\n")
+        mod = importlib.import_module(f"toymod{i}")
+        spec = dataclasses.replace(TOY, build=mod.build)
+        keys.append(cache.cache_key(spec, ev, seed=1, sampler="pymc", draws=1, tune=1, chains=1))
+    assert keys[0] != keys[1]
+    assert cache.source_digest(mod.build) != cache.source_digest(toy_build)
+
+
+# ----------------------------------------------------------------------------- save / load
+
+
+def test_round_trip_keeps_values_and_attrs(tmp_path):
+    key = "f" * 64
+    path = cache.save(tree(), "toy", key, directory=tmp_path)
+    side = path.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    assert meta["key"] == key and len(meta["sha256"]) == 64
+    back = cache.load("toy", key, directory=tmp_path)
+    np.testing.assert_array_equal(back["posterior"]["p"], tree()["posterior"]["p"])
+    assert back.attrs["model"] == "toy" and back.attrs["seed"] == 3 and back.attrs["ok"] == 1
+    assert type(back.attrs["seed"]) is int
+    assert "none" not in back.attrs and json.loads(back.attrs["d"]) == {"a": 1}
+    assert cache.load("toy", "e" * 64, directory=tmp_path) is None  # other key: a miss
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file, not mkstemp's 0600
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda nc, side: nc.write_bytes(nc.read_bytes()[: nc.stat().st_size // 2]),  # truncated
+        lambda nc, side: nc.write_bytes(b"\x89HDF\r\n" + os.urandom(2000)),  # garbage
+        lambda nc, side: nc.write_bytes(  # one flipped byte
+            (lambda b: b[:-100] + bytes([b[-100] ^ 0xFF]) + b[-99:])(nc.read_bytes())
+        ),
+        lambda nc, side: side.unlink(),  # sidecar missing
+        lambda nc, side: side.write_text("{not json"),  # sidecar corrupt
+        lambda nc, side: side.write_text(  # sidecar of another key
+            json.dumps(dict(json.loads(side.read_text()), key="0" * 64))
+        ),
+    ],
+    ids=["truncated", "garbage", "bitflip", "no-sidecar", "bad-sidecar", "wrong-key"],
+)
+def test_damaged_cache_is_refitted_never_used(env, damage, caplog):
+    priors, cdir, sampler = env
+    first = fit(TOY, priors, rng=1, cache_dir=cdir)
+    (nc,) = cdir.glob("toy-*.nc")
+    damage(nc, nc.with_suffix(".json"))
+    had_sidecar = nc.with_suffix(".json").exists()
+    again = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert sampler.calls == 2 and again.attrs["from_cache"] == 0
+    assert ("refitting" in caplog.text) == had_sidecar  # a rejected entry is logged
+    np.testing.assert_array_equal(again["posterior"]["p"], first["posterior"]["p"])
+    third = fit(TOY, priors, rng=1, cache_dir=cdir)  # repaired
+    assert sampler.calls == 2 and third.attrs["from_cache"] == 1
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
+    key = "a" * 64
+    good = cache.save(tree(), "toy", key, directory=tmp_path)
+    before = good.read_bytes()
+
+    def broken(self, path, **kw):
+        Path(path).write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", broken)
+    with pytest.raises(OSError, match="disk full"):
+        cache.save(tree(np.zeros((3, 4))), "toy", key, directory=tmp_path)
+    with pytest.raises(OSError, match="disk full"):
+        cache.save(tree(), "toy", "b" * 64, directory=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([good.name, good.stem + ".json"])
+    assert good.read_bytes() == before  # the old file is untouched
+    monkeypatch.undo()
+    assert float(cache.load("toy", key, directory=tmp_path)["posterior"]["p"].sum()) == 66.0
+
+
+def test_clear(tmp_path):
+    cache.save(tree(), "toy", "a" * 64, directory=tmp_path)
+    cache.save(tree(), "toy_b", "a" * 64, directory=tmp_path)
+    assert cache.clear("toy", directory=tmp_path) == 2
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["toy_b", "toy_b"]
+    assert cache.clear(directory=tmp_path) == 2
+    assert cache.clear(directory=tmp_path / "absent") == 0
+
+
+# ----------------------------------------------------------------------------- hits and misses
+
+
+def test_cache_hit_and_misses(env):
+    priors, cdir, sampler = env
+    a = fit(TOY, priors, rng=1, cache_dir=cdir)
+    b = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert sampler.calls == 1 and a.attrs["from_cache"] == 0 and b.attrs["from_cache"] == 1
+    np.testing.assert_array_equal(a["posterior"]["p"], b["posterior"]["p"])
+    assert b.attrs["cache_key"] == a.attrs["cache_key"]
+
+    fit(TOY, priors, rng=2, cache_dir=cdir)  # seed change
+    assert sampler.calls == 2
+    fit(dataclasses.replace(TOY, version="2"), priors, rng=1, cache_dir=cdir)  # version bump
+    assert sampler.calls == 3
+    fit(TOY, priors, rng=1, cache_dir=cdir, draws=999)  # sampler settings
+    assert sampler.calls == 4
+    write_toy(priors, events=7)  # evidence file changed
+    c = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert sampler.calls == 5 and c.attrs["cache_key"] != a.attrs["cache_key"]
+    write_toy(priors, events=5)  # back to the original bytes: a hit again
+    fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert sampler.calls == 5
+    fit(TOY, priors, rng=1, cache_dir=cdir, refit=True)
+    assert sampler.calls == 6
+    fit(TOY, priors, rng=1, cache_dir=cdir, cores=2)  # cores does not change the draws
+    assert sampler.calls == 6
+
+
+def test_cache_false_neither_reads_nor_writes(env):
+    priors, cdir, sampler = env
+    fit(TOY, priors, rng=1, cache=False, cache_dir=cdir)
+    assert not cdir.exists()
+    fit(TOY, priors, rng=1, cache_dir=cdir)
+    fit(TOY, priors, rng=1, cache=False, cache_dir=cdir)
+    assert sampler.calls == 3
+
+
+def test_gate_results_from_an_older_gate_are_redone_and_stored(env):
+    priors, cdir, sampler = env
+    dt = fit(TOY, priors, rng=1, cache_dir=cdir)
+    key = dt.attrs["cache_key"]
+    old = cache.load("toy", key, directory=cdir)
+    del old.attrs["gate_version"]
+    old.attrs["diagnostics_passed"] = 0  # what an older, different gate had concluded
+    cache.save(old, "toy", key, directory=cdir)
+    again = fit(TOY, priors, rng=1, cache_dir=cdir)  # no DiagnosticsError: recomputed
+    assert sampler.calls == 1 and again.attrs["diagnostics_passed"] == 1
+    stored = cache.load("toy", key, directory=cdir)
+    assert stored.attrs["gate_version"] == dt.attrs["gate_version"]
+    assert "from_cache" not in stored.attrs
