@@ -337,6 +337,8 @@ def as_arrays(params: xr.Dataset | Mapping[str, Any]) -> tuple[dict[str, np.ndar
     Returns
     -------
     (dict, int)
+        Arrays that are already float64 are returned as they are (views of the input,
+        not copies: callers must not modify them); other numeric values are converted.
 
     Raises
     ------
@@ -379,7 +381,7 @@ def as_arrays(params: xr.Dataset | Mapping[str, Any]) -> tuple[dict[str, np.ndar
                 raise ParameterError(
                     f"parameter {name!r}: {arr.shape[0]} draws, but others have {n}"
                 )
-            env[str(name)] = arr.astype(float)
+            env[str(name)] = np.asarray(arr, dtype=float)  # no copy of a float array
         n = 1 if n is None else n
     for name, value in env.items():
         if not np.all(np.isfinite(value)):

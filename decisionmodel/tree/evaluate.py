@@ -26,11 +26,11 @@ from decisionmodel.exceptions import (
 )
 from decisionmodel.params import as_arrays
 from decisionmodel.tree.compile import CompiledTree, compile_tree
-from decisionmodel.tree.markov import run_markov
+from decisionmodel.tree.markov import run_cohorts
 
 PROB_RANGE_TOL = 1e-9
 PROB_SUM_TOL = 1e-6
-DEFAULT_CHUNK = 50_000
+DEFAULT_CHUNK = 20_000
 
 
 def _column(value: Any, n: int) -> np.ndarray:
@@ -86,14 +86,41 @@ def _branch_probabilities(ct: CompiledTree, node, env, n: int, offset: int) -> l
 
 
 def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
-    """Per-terminal probability, cost and effect arrays (T, n) for one chunk of draws."""
+    """Per-terminal probability, cost and effect arrays (T, n) for one chunk of draws.
+
+    The tree is walked first (branch probabilities checked on the way); then the distinct
+    Markov cohorts of the terminals (model, ``start`` and ``with`` bindings: terminals that
+    share all three share one run) are run together, cycle by cycle, so that per-cycle
+    values common to several cohorts are computed once (:func:`run_cohorts`); each
+    terminal's cost and effect then gets its cohort's outcome.
+    """
     _compute_derived(ct, env)
     T = len(ct.terminals)
     prob = np.empty((T, n))
     cost = np.empty((T, n))
     effect = np.empty((T, n))
+    cohorts: dict[tuple, tuple] = {}  # cohort key -> (model, env, start, context)
+    cohort_of: list[tuple[int, tuple]] = []  # (terminal index, cohort key)
+    try:
+        _walk(ct, env, n, offset, prob, cost, effect, cohorts, cohort_of)
+    except Exception:
+        # the cohorts of the terminals met before the error would have run (and failed)
+        # first: their error, if any, is the one to raise
+        run_cohorts(list(cohorts.values()), n)
+        raise
+    outcomes = dict(zip(cohorts, run_cohorts(list(cohorts.values()), n), strict=True))
+    for i, key in cohort_of:
+        mc, me = outcomes[key]
+        cost[i] += mc
+        effect[i] += me
+    return prob, cost, effect
+
+
+def _walk(ct, env, n, offset, prob, cost, effect, cohorts, cohort_of) -> None:
+    """Walk the tree depth-first: fill prob, cost and effect of the terminals (without
+    their cohorts) and collect the distinct cohorts (key -> (model, env, start, context))
+    and, per terminal, its cohort's key."""
     t_index = {node: i for i, node in enumerate(ct.terminals)}
-    markov_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def payoff(f_map, key) -> Any:
         f = f_map.get(key)
@@ -104,10 +131,11 @@ def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
         node, p, c, e = stack.pop()
         kind = ct.kind[node]
         if kind == "terminal":
+            i = t_index[node]
             tm = ct.terminal_markov.get(node)
             if tm is not None:
                 key = tm.key()
-                if key not in markov_cache:
+                if key not in cohorts:
                     local = dict(env)
                     for name, f in tm.bindings.items():
                         local[name] = f.evaluate(env)
@@ -116,17 +144,9 @@ def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
                         if tm.start is None
                         else {s: f.evaluate(env) for s, f in tm.start.items()}
                     )
-                    markov_cache[key] = run_markov(
-                        ct.markov_models[tm.model],
-                        local,
-                        n,
-                        start,
-                        context=f" at node {str(node)!r}",
-                    )
-                mc, me = markov_cache[key]
-                c = c + mc
-                e = e + me
-            i = t_index[node]
+                    model = ct.markov_models[tm.model]
+                    cohorts[key] = (model, local, start, f" at node {str(node)!r}")
+                cohort_of.append((i, key))
             prob[i] = p
             cost[i] = c
             effect[i] = e
@@ -147,7 +167,6 @@ def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
                     e + payoff(ct.edge_effect, edge) + payoff(ct.node_effect, child),
                 )
             )
-    return prob, cost, effect
 
 
 def policy_matrix(ct: CompiledTree) -> np.ndarray:

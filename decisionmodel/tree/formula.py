@@ -15,6 +15,12 @@ arguments, strings, dunder names, unknown functions) is rejected with
 longer than :data:`MAX_LENGTH` characters or deeper than :data:`MAX_DEPTH`, and
 constant powers whose result would overflow (``9**9**9``).
 
+For formulas evaluated many times with only some names changing (the cycles of a
+Markov model), :meth:`Formula.bind` computes the parts that do not change once, can
+compute the rest in place in arrays reused from one evaluation to the next, and shares
+sub-expressions common to several formulas through a :class:`Memo`;
+:meth:`Formula.compute` is the evaluation without checks for such loops.
+
 Examples
 --------
 >>> import numpy as np
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +61,14 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
     return np.where(np.asarray(cond) != 0, a, b)
 
 
-def _rate_to_prob(rate: Any, time: Any = 1.0) -> Any:
-    return -np.expm1(-np.asarray(rate, dtype=float) * time)
+def _rate_to_prob(rate: Any, time: Any = 1.0, out: np.ndarray | None = None) -> Any:
+    """``1 - exp(-rate * time)`` in three passes over the draws, in place in one array
+    (``out`` if given)."""
+    x = np.multiply(rate, np.negative(time), out=out, dtype=float)
+    if isinstance(x, np.ndarray):
+        np.expm1(x, out=x)
+        return np.negative(x, out=x)
+    return -np.expm1(x)
 
 
 def _prob_to_rate(prob: Any, time: Any = 1.0) -> Any:
@@ -91,6 +103,11 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "prob_to_rate": (_prob_to_rate, 1, 2),
     "prob_convert": (_prob_convert, 3, 3),
 }
+
+#: Functions of :data:`FUNCTIONS` that accept ``out=`` (ufuncs and the like).
+_OUT_FUNCTIONS = frozenset(
+    f for f, *_ in FUNCTIONS.values() if isinstance(f, np.ufunc) or f in (np.clip, _rate_to_prob)
+)
 
 #: Named constants available in every formula.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -157,25 +174,86 @@ class Formula:
     _code: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
     _ast: ast.AST | None = field(default=None, repr=False, compare=False)
 
-    def bind(self, env: Mapping[str, Any], varying: frozenset[str] | set[str]) -> Formula:
+    def bind(
+        self,
+        env: Mapping[str, Any],
+        varying: frozenset[str] | set[str],
+        memo: Memo | None = None,
+        shared: frozenset[str] | set[str] = frozenset(),
+        *,
+        reuse: bool = False,
+    ) -> Formula:
         """A copy in which every sub-expression free of ``varying`` names is computed now.
 
         Markov transitions are evaluated once per cycle; parts that do not change with
         the cycle (e.g. ``rate_to_prob(lam * hr, cycle_length)`` inside a time-dependent
         formula) are then computed once instead of every cycle.
 
+        Parameters
+        ----------
+        env : mapping
+            Values of the names that do not vary.
+        varying : set of str
+            Names whose values change between evaluations (given to each evaluation).
+        memo : Memo, optional
+            With a memo, the value of the whole formula and of each varying
+            sub-expression whose :func:`ast.dump` is in ``shared`` (see
+            :func:`repeated_subexpressions`) is looked up in the memo before it is
+            computed: formulas bound to one memo compute a common sub-expression once
+            until :meth:`Memo.clear` (e.g. once per Markov cycle, for all the cohorts that
+            share the memo) as long as its names have the same values.
+        shared : set of str
+            See ``memo``.
+        reuse : bool
+            Each varying sub-expression computes its array in place: into the array of
+            an operand that is a temporary of this formula (``exp(x * 2)`` exponentiates
+            the array of ``x * 2``), else into the array it returned the previous time,
+            so that repeated evaluations allocate no memory and make one pass over the
+            draws per operation. A value is then only valid until the next evaluation of
+            the formula (and must not be modified).
+
+        Raises
+        ------
+        FormulaError
+            If a name is in neither ``env`` nor ``varying``.
+
         Examples
         --------
         >>> f = parse("exp(-a * 2) * t").bind({"a": 0.5}, {"t"})
         >>> round(float(f.evaluate({"t": 3.0})), 6), sorted(f.names)
         (1.103638, ['t'])
+        >>> import numpy as np
+        >>> g = parse("2 * exp(t)").bind({}, {"t"}, reuse=True)
+        >>> a = g.compute({"t": np.zeros(2)})
+        >>> b = g.compute({"t": np.ones(2)})
+        >>> a is b, np.round(a, 3)   # the first value was overwritten by the second
+        (True, array([5.437, 5.437]))
         """
         if self._ast is None or not (self.names & set(varying)):
             return self
+        missing = [n for n in self.names if n not in env and n not in varying]
+        if missing:
+            raise FormulaError(
+                f"formula {self.source!r}: unknown name(s) {', '.join(sorted(missing))}"
+            )
         names: set[str] = set()
+        shared = frozenset(shared) | {ast.dump(self._ast)} if memo is not None else frozenset()
+        binding = _Binding(env, frozenset(varying), memo, shared, reuse)
         with np.errstate(all="ignore"):
-            code = _compile(self._ast, self.source, names, fold=(env, frozenset(varying)))
+            code = _compile(self._ast, self.source, names, binding=binding)
         return Formula(self.source, frozenset(names), None, code, self._ast)
+
+    def compute(self, env: Mapping[str, Any]) -> Any:
+        """:meth:`evaluate` without its checks, for hot loops.
+
+        The caller guarantees that every name is in ``env`` (e.g. a formula from
+        :meth:`bind` whose varying names the caller provides) and sets the numpy error
+        state itself (``np.errstate(all="ignore")``).
+        """
+        value = self._code(env)
+        if type(value) is np.ndarray and value.dtype == float:
+            return value
+        return _ensure_float(value)
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate over the arrays in ``env`` (broadcasting numpy semantics).
@@ -212,6 +290,103 @@ class Formula:
         return self.source
 
 
+class Memo:
+    """Values of formula sub-expressions shared between formulas bound to this memo.
+
+    A value is stored under the sub-expression's :func:`ast.dump` and the identity of
+    the values of its names in the environment it was computed in: the ``id`` of an
+    array, the value of a scalar. Formulas are pure, so a later evaluation in any
+    environment that gives those names the same objects gets the same value. The memo
+    keeps the objects of every key alive, so an ``id`` cannot be reused while it is in
+    the memo; :meth:`clear` empties it, and must be called before an array that a key
+    refers to is modified (a Markov run clears it every cycle, before the formulas bound
+    with ``reuse`` overwrite their arrays). The values are shared: callers must not
+    modify them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fs = [parse("(1 - q) * t"), parse("(1 - q) * t * 2")]
+    >>> memo, varying = Memo(), {"q", "t"}
+    >>> shared = repeated_subexpressions(fs, varying)
+    >>> f, g = (h.bind({}, varying, memo, shared) for h in fs)
+    >>> env = {"q": np.array([0.1, 0.2]), "t": 2.0}
+    >>> a = f.compute(env)
+    >>> b = g.compute(env)   # (1 - q) * t is taken from the memo
+    >>> len(memo)   # (1 - q) * t (the value of f), 1 - q, and the value of g
+    3
+    >>> np.array_equal(a * 2, b)
+    True
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[tuple, tuple[Any, tuple]] = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._values.clear()
+
+    def wrap(
+        self,
+        tag: str,
+        names: tuple[str, ...],
+        code: Callable[[Mapping[str, Any]], Any],
+        fixed: Mapping[str, Any],
+    ) -> Callable[[Mapping[str, Any]], Any]:
+        """``code`` (env -> value) memoized under ``tag`` and the identity of the values of
+        ``names`` in env; the names in ``fixed`` have these values in every env."""
+        values = self._values
+        constant = tuple(k for k in names if k in fixed)
+        varying = tuple(k for k in names if k not in fixed)
+        kept = tuple(fixed[k] for k in constant)  # alive as long as the closure
+        head = (tag, *[_identity(v) for v in kept])
+
+        def memoized(env: Mapping[str, Any]) -> Any:
+            deps = tuple(env[k] for k in varying)
+            key = (head, *[id(d) if isinstance(d, np.ndarray) else (d,) for d in deps])
+            hit = values.get(key)
+            if hit is None:
+                hit = values[key] = (code(env), deps)
+            return hit[0]
+
+        return memoized
+
+
+def _identity(value: Any) -> Any:
+    """A value's part of a memo key: the id of an array, else the value (in a tuple)."""
+    return id(value) if isinstance(value, np.ndarray) else (value,)
+
+
+def repeated_subexpressions(
+    formulas: Iterable[Formula], varying: frozenset[str] | set[str]
+) -> frozenset[str]:
+    """:func:`ast.dump` of the compound sub-expressions that use ``varying`` names and
+    occur more than once in ``formulas`` (counting repeats within one formula).
+
+    Examples
+    --------
+    >>> fs = [parse("(1 - p) * a"), parse("(1 - p) * b"), parse("p * 2")]
+    >>> shared = repeated_subexpressions(fs, {"p"})   # 1 - p
+    >>> shared == {ast.dump(ast.parse("1 - p", mode="eval").body)}
+    True
+    """
+    seen: dict[str, int] = {}
+    for f in formulas:
+        if f._ast is None:
+            continue
+        for node in ast.walk(f._ast):
+            if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)):
+                if _free_names(node) & set(varying):
+                    key = ast.dump(node)
+                    seen[key] = seen.get(key, 0) + 1
+    return frozenset(k for k, c in seen.items() if c > 1)
+
+
 def _fail(source: str, why: str) -> FormulaError:
     return FormulaError(f"formula {source!r}: {why}")
 
@@ -224,22 +399,99 @@ def _free_names(node: ast.AST) -> set[str]:
     }
 
 
-def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0, fold=None):
+@dataclass(frozen=True)
+class _Binding:
+    """How :meth:`Formula.bind` compiles: see its parameters."""
+
+    env: Mapping[str, Any]
+    varying: frozenset[str]
+    memo: Memo | None
+    shared: frozenset[str]
+    reuse: bool
+
+
+def _reusing(func: Callable[..., Any], owned: tuple[int, ...] = ()) -> Callable[..., Any]:
+    """``func`` (which accepts ``out=``) computed in place, without allocating an array.
+
+    The value goes into the first operand at a position in ``owned`` that is an array (the
+    private array of an operand sub-expression, which nothing else uses: see
+    :func:`_owned`), else into the array this call returned last time, when an operand is
+    an array of its shape (see ``reuse`` in :meth:`Formula.bind`).
+    """
+    last: np.ndarray | None = None
+
+    def call(*args: Any) -> Any:
+        nonlocal last
+        for p in owned:
+            a = args[p]
+            if type(a) is np.ndarray and a.ndim and a.dtype == float:
+                try:
+                    return func(*args, out=a)
+                except ValueError:  # the operands broadcast to a larger shape
+                    break
+        if last is not None:
+            for a in args:
+                if type(a) is np.ndarray and a.shape == last.shape:
+                    try:
+                        return func(*args, out=last)
+                    except ValueError:
+                        break
+        value = func(*args)
+        if type(value) is np.ndarray and value.ndim and value.dtype == float:
+            last = value
+        return value
+
+    return call
+
+
+def _owned(node: ast.AST, b: _Binding) -> bool:
+    """Whether, compiled with ``b``, the node's value is an array private to it (computed
+    per evaluation, not memoized, not folded, not a name), which its parent may overwrite."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return False
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _owned(node.operand, b)
+    free = _free_names(node)
+    if not free & b.varying:
+        return False
+    return b.memo is None or ast.dump(node) not in b.shared
+
+
+def _compile(
+    node: ast.AST,
+    source: str,
+    names: set[str],
+    depth: int = 0,
+    binding: _Binding | None = None,
+    memoize: bool = True,
+):
     """Return a closure env -> value for a whitelisted node; raise otherwise.
 
-    With ``fold=(env, varying)``, sub-expressions that use no ``varying`` name are
-    evaluated once with ``env`` and become constants.
+    With a ``binding`` (from :meth:`Formula.bind`), sub-expressions that use no varying
+    name are evaluated once and become constants, the others are memoized (``memoize``
+    is false only for the node being memoized itself) and reuse their arrays as the
+    binding says.
     """
     if depth > MAX_DEPTH:
         raise _fail(source, f"nested deeper than {MAX_DEPTH} levels")
-    if fold is not None and not isinstance(node, (ast.Constant, ast.Name)):
+    b = binding
+    if b is not None and not isinstance(node, (ast.Constant, ast.Name)):
         free = _free_names(node)
-        if free and not free & fold[1]:
-            value = _compile(node, source, set(), depth)(fold[0])
+        if free and not free & b.varying:
+            value = _compile(node, source, set(), depth)(b.env)
             return lambda env: value
+        if memoize and b.memo is not None and (dump := ast.dump(node)) in b.shared:
+            code = _compile(node, source, names, depth, b, memoize=False)
+            fixed = {k: b.env[k] for k in free if k not in b.varying}
+            return b.memo.wrap(dump, tuple(sorted(free)), code, fixed)
 
     def rec(child, source, names, depth):
-        return _compile(child, source, names, depth, fold)
+        return _compile(child, source, names, depth, binding)
+
+    def fn(func, *operands):  # func, or func computing in place (see Formula.bind)
+        if b is None or not b.reuse:
+            return func
+        return _reusing(func, tuple(k for k, x in enumerate(operands) if _owned(x, b)))
 
     if isinstance(node, ast.Constant):
         value = node.value
@@ -266,11 +518,13 @@ def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0, fold=N
             raise _fail(source, f"operator {type(node.op).__name__} is not allowed")
         left = rec(node.left, source, names, depth + 1)
         right = rec(node.right, source, names, depth + 1)
+        op = fn(op, node.left, node.right)
         return lambda env: op(left(env), right(env))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             inner = rec(node.operand, source, names, depth + 1)
-            return lambda env: np.negative(inner(env))
+            negative = fn(np.negative, node.operand)
+            return lambda env: negative(inner(env))
         if isinstance(node.op, ast.UAdd):
             return rec(node.operand, source, names, depth + 1)
         raise _fail(source, f"operator {type(node.op).__name__} is not allowed")
@@ -306,6 +560,8 @@ def _compile(node: ast.AST, source: str, names: set[str], depth: int = 0, fold=N
             n = f"{lo}" if lo == hi else f"{lo} to {hi}"
             raise _fail(source, f"{fname}() takes {n} argument(s), got {len(node.args)}")
         args = [rec(a, source, names, depth + 1) for a in node.args]
+        if func in _OUT_FUNCTIONS:
+            func = fn(func, *node.args)
         return lambda env: func(*(a(env) for a in args))
     reason = _REJECT_REASON.get(type(node))
     if reason is None:

@@ -42,7 +42,14 @@ Semantics (cycles ``t = 1..T``; occupancy ``m_0`` = start, ``m_t = m_{t-1} P_t``
 
 Draws are processed together (one contiguous array per state, transitions kept sparse),
 so the work is vectorised over draws and the Python loop runs over cycles only;
-quantities that do not depend on the cycle are evaluated once.
+quantities that do not depend on the cycle are evaluated once. The cycle loop is
+written for speed, since it dominates the evaluation of a tree (see :class:`_Run`): it
+allocates no arrays (values are computed in arrays reused from cycle to cycle), makes
+one pass over the draws per arithmetic operation, computes a sub-expression that
+several formulas repeat once per cycle, and :func:`run_cohorts` runs the cohorts of
+one model (terminals with different ``with`` bindings) as one stacked run and shares
+per-cycle values such as background mortality between models. Probabilities are still
+checked for every draw and every cycle.
 
 Examples
 --------
@@ -58,14 +65,14 @@ array([2.439, 0.875])
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from decisionmodel.exceptions import FormulaError, MarkovError
-from decisionmodel.tree.formula import Formula, parse
+from decisionmodel.tree.formula import Formula, Memo, parse, repeated_subexpressions
 from decisionmodel.tree.schema import COMPLEMENT
 
 TIME_NAMES = frozenset({"t", "time", "cycle_length"})
@@ -353,12 +360,43 @@ def _first_bad(mask: np.ndarray) -> int:
 
 
 class _Cohort:
-    """Evaluates a model's quantities for one set of draws; cycle-free ones only once."""
+    """Evaluates a model's quantities for one set of draws; cycle-free ones only once.
 
-    def __init__(self, model: MarkovModel, env: Mapping[str, Any], n: int, context: str):
+    ``n`` is the number of draws, or a shape (k, n) for k cohorts of one model stacked
+    (:func:`run_cohorts`); the values in ``env`` broadcast to it.
+
+    Formulas that change with the cycle are bound once (:meth:`Formula.bind`: their
+    cycle-free parts are computed now) to ``memo``, a :class:`Memo` that the caller
+    clears every cycle. Through it a value computed in a cycle (a ``define`` value such
+    as background mortality, a sub-expression that several formulas of the model repeat,
+    a whole transition) is computed once for all the formulas and all the cohorts sharing
+    the memo in which its names have the same values.
+
+    With a ``scratch`` (:class:`_Scratch`), the per-cycle values of the formulas are
+    written into arrays allocated in the first cycle and reused by the next ones, in
+    place where an operand is a temporary (a value is valid during its cycle only), and
+    a row's complement into the scratch. (Allocating and freeing hundreds of large
+    temporaries per cycle costs more than the arithmetic: the allocator returns the
+    memory to the system and gets it back, page by page, cycle after cycle.) The minimum
+    of each array is computed once per cycle for the probability checks.
+    """
+
+    def __init__(
+        self,
+        model: MarkovModel,
+        env: Mapping[str, Any],
+        n: int | tuple[int, ...],
+        context: str,
+        memo: Memo | None = None,
+        scratch: _Scratch | None = None,
+    ):
         self.model = model
-        self.n = n
+        self.shape = shape = (n,) if isinstance(n, int) else tuple(n)
+        self.n = shape[-1]
         self.context = context
+        self.memo = Memo() if memo is None else memo
+        self.scratch = scratch
+        reuse = scratch is not None
         reserved = TIME_NAMES & set(env)
         if reserved:
             raise MarkovError(
@@ -366,107 +404,170 @@ class _Cohort:
                 f"{', '.join(sorted(reserved))} are reserved inside markov models"
             )
         base = dict(env)
-        L = np.broadcast_to(np.asarray(model.cycle_length.evaluate(base), dtype=float), (n,))
+        L = np.broadcast_to(np.asarray(model.cycle_length.evaluate(base), dtype=float), shape)
         if not (L.min() > 0) or not np.isfinite(L).all():
             raise MarkovError(
                 f"{model.where}: markov model {model.name!r}{context}: cycle_length must be positive"
             )
-        base["cycle_length"] = float(L[0]) if L.min() == L.max() else np.array(L)
+        base["cycle_length"] = float(L.flat[0]) if L.min() == L.max() else np.array(L)
         self.L = base["cycle_length"]
-        self.dynamic_names = model.cycle_names
+        self.dynamic_names = dynamic = model.cycle_names
         for name, f in model.defines:
-            if not f.names & self.dynamic_names:
+            if not f.names & dynamic:
                 base[name] = f.evaluate(base)
         self.base = base
-        self.dyn_defines = [(k, f) for k, f in model.defines if f.names & self.dynamic_names]
+        formulas = [f for f in model._formulas() if f.names & dynamic]
+        shared = repeated_subexpressions(formulas, dynamic)
+        self._bound = {
+            id(f): f.bind(base, dynamic, self.memo, shared, reuse=reuse) for f in formulas
+        }
+        self.dyn_defines = [
+            (k, self._bound[id(f)].compute) for k, f in model.defines if id(f) in self._bound
+        ]
         self._static: dict[int, Any] = {}
-        self._bound: dict[int, Formula] = {}
+        self._mins: dict[int, Any] = {}
+        # per state, its row: (to-state, formula, the bound formula's compute if it changes
+        # with the cycle); formula None for the complement '#'
+        self._rows = [
+            [
+                (
+                    j,
+                    f,
+                    None if f is None or id(f) not in self._bound else self._bound[id(f)].compute,
+                )
+                for j, f in row
+            ]
+            for row in model.transitions
+        ]
 
     def is_dynamic(self, f: Formula | None) -> bool:
         return f is not None and bool(f.names & self.dynamic_names)
 
     def env_at(self, t: int) -> dict[str, Any]:
-        if not self.dyn_defines and not ({"t", "time"} & self.dynamic_names and self._uses_time()):
+        """The names of cycle t: the cycle-free ones, t, time and the ``define`` values."""
+        self._mins: dict[int, Any] = {}  # id of a value of cycle t -> its minimum
+        if not self._bound:
             return self.base
         e = dict(self.base)
         e["t"] = float(t)
         e["time"] = (t - 1) * self.L
-        for name, f in self.dyn_defines:
-            e[name] = self.value(f, e)
+        for name, compute in self.dyn_defines:
+            e[name] = compute(e)
         return e
-
-    def _uses_time(self) -> bool:
-        return any(self.is_dynamic(f) for f in self.model._formulas())
 
     def value(self, f: Formula, e: Mapping[str, Any]) -> Any:
         """Scalar or (n,) array; static formulas are cached, and the static parts of
-        cycle-dependent formulas are computed once."""
-        if self.is_dynamic(f):
-            key = id(f)
-            bound = self._bound.get(key)
-            if bound is None:
-                bound = self._bound[key] = f.bind(self.base, self.dynamic_names)
-            return bound.evaluate(e)
+        cycle-dependent formulas are computed once (call under ``np.errstate``)."""
+        bound = self._bound.get(id(f))
+        if bound is not None:
+            return bound.compute(e)
         key = id(f)
         if key not in self._static:
             self._static[key] = f.evaluate(self.base)
         return self._static[key]
 
-    def row(self, i: int, e: Mapping[str, Any], t: int) -> list[tuple[int, Any]]:
-        """Checked transition probabilities out of state i in cycle t."""
+    def _flat(self, v: Any) -> np.ndarray:
+        """A value over all the draws, flattened (draw k is at k modulo n)."""
+        return np.broadcast_to(np.asarray(v, dtype=float), self.shape).reshape(-1)
+
+    def _range_error(self, i: int, j: int, v: Any, t: int) -> MarkovError:
+        model = self.model
+        arr = self._flat(v)
+        k = _first_bad(~np.isfinite(arr) | (arr < -PROB_TOL) | (arr > 1 + PROB_TOL))
+        return MarkovError(
+            f"{model.where}: markov model {model.name!r}{self.context}: transition "
+            f"{model.states[i]!r} -> {model.states[j]!r} = {arr[k]:.6g} in cycle {t} "
+            f"is outside [0, 1] (draw {k % self.n})"
+        )
+
+    def row(
+        self, i: int, e: Mapping[str, Any], t: int, reuse: bool = False
+    ) -> list[tuple[int, Any]]:
+        """Checked transition probabilities out of state i in cycle t.
+
+        Every entry must be >= 0 and the row must sum to 1 (the complement must be
+        >= 0), which together imply every entry <= 1: only minima are computed on
+        the hot path (each array's once per cycle, through the memo); the slower search
+        for the offending draw runs on failure. With ``reuse`` (and a cohort with a
+        scratch), the complement is written into an array that the next call overwrites.
+        """
         model = self.model
         out: list[tuple[int, Any]] = []
+        values: list[Any] = []
         comp = None
-        total: Any = 0.0
-        for j, f in model.transitions[i]:
+        mins = self._mins
+        for j, f, compute in self._rows[i]:
             if f is None:
                 comp = len(out)
                 out.append((j, 0.0))
                 continue
-            v = self.value(f, e)
-            lo, hi = (v.min(), v.max()) if np.ndim(v) else (v, v)
-            if not (lo >= -PROB_TOL and hi <= 1 + PROB_TOL):
-                arr = np.broadcast_to(np.asarray(v, dtype=float), (self.n,))
-                k = _first_bad(~np.isfinite(arr) | (arr < -PROB_TOL) | (arr > 1 + PROB_TOL))
-                raise MarkovError(
-                    f"{model.where}: markov model {model.name!r}{self.context}: transition "
-                    f"{model.states[i]!r} -> {model.states[j]!r} = {arr[k]:.6g} in cycle {t} "
-                    f"is outside [0, 1] (draw {k})"
-                )
-            out.append((j, v))
-            total = total + v
-        if comp is not None:
-            rest = 1.0 - total
-            if np.ndim(rest):
-                if not rest.min() >= -PROB_TOL:
-                    k = _first_bad(rest < -PROB_TOL)
-                    raise MarkovError(
-                        f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
-                        f"{model.states[i]!r} in cycle {t} sum to {float(total[k]):.6g} > 1 before the "
-                        f"complement '#' (draw {k})"
-                    )
-                rest = np.clip(rest, 0.0, 1.0)
+            v = compute(e) if compute is not None else self.value(f, e)
+            if type(v) is np.ndarray:
+                lo = mins.get(id(v))
+                if lo is None:
+                    lo = mins[id(v)] = v.min()
             else:
-                if not rest >= -PROB_TOL:
-                    raise MarkovError(
-                        f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
-                        f"{model.states[i]!r} in cycle {t} sum to {float(total):.6g} > 1 before the complement '#'"
-                    )
-                rest = min(max(float(rest), 0.0), 1.0)
-            out[comp] = (out[comp][0], rest)
-        else:
-            dev = np.abs(np.asarray(total, dtype=float) - 1.0)
-            if not dev.max() <= PROB_TOL:
-                k = _first_bad(~(dev <= PROB_TOL))
-                shown = float(np.atleast_1d(total)[k])
+                lo = np.min(v)
+            if not lo >= -PROB_TOL:
+                raise self._range_error(i, j, v, t)
+            out.append((j, v))
+            values.append(v)
+        if comp is not None:
+            rest = self._complement(values, reuse)
+            lo = rest.min() if type(rest) is np.ndarray else rest
+            if not lo >= -PROB_TOL:
+                for j, v in out:
+                    if not np.max(v) <= 1 + PROB_TOL:
+                        raise self._range_error(i, j, v, t)
+                k = _first_bad(self._flat(rest) < -PROB_TOL)
+                total = self._flat(_sum(values))
                 raise MarkovError(
                     f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
-                    f"{model.states[i]!r} in cycle {t} sum to {shown:.6g}, not 1 (draw {k})"
+                    f"{model.states[i]!r} in cycle {t} sum to {float(total[k]):.6g} > 1 "
+                    f"before the complement '#' (draw {k % self.n})"
+                )
+            if lo < 0:
+                rest = np.maximum(rest, 0.0)
+            out[comp] = (out[comp][0], rest)
+        else:
+            total = _sum(values)
+            dev = np.abs(np.asarray(total, dtype=float) - 1.0)
+            if not dev.max() <= PROB_TOL:
+                k = _first_bad(~(self._flat(dev) <= PROB_TOL))
+                shown = float(self._flat(total)[k])
+                raise MarkovError(
+                    f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
+                    f"{model.states[i]!r} in cycle {t} sum to {shown:.6g}, not 1 (draw {k % self.n})"
                 )
         return out
 
+    def _complement(self, values: list[Any], reuse: bool) -> Any:
+        """1 - (v1 + v2 + ...), added from the left; with ``reuse``, in an array of the
+        cohort that the next call overwrites."""
+        shapes = [v.shape for v in values if type(v) is np.ndarray]
+        if not reuse or self.scratch is None or not shapes:
+            return 1.0 - _sum(values)
+        shape = (
+            shapes[0] if shapes.count(shapes[0]) == len(shapes) else np.broadcast_shapes(*shapes)
+        )
+        out = self.scratch.get("rest", shape)
+        if len(values) > 1:
+            np.add(values[0], values[1], out=out)
+            for v in values[2:]:
+                np.add(out, v, out=out)
+            values = [out]
+        return np.subtract(1.0, values[0], out=out)
+
     def discount(self, rate: float, c: int) -> Any:
         return (1.0 + rate) ** (-c * self.L)
+
+
+def _sum(values: list[Any]) -> Any:
+    """The sum of the values, added from the left (as 0.0 + v1 + v2 + ...)."""
+    total: Any = 0.0
+    for k, v in enumerate(values):
+        total = v if k == 0 and np.ndim(v) else total + v
+    return total
 
 
 def transition_matrix(
@@ -496,13 +597,297 @@ def transition_matrix(
     env.pop("time", None)
     env.pop("cycle_length", None)
     cohort = _Cohort(model, env, n, context)
-    e = cohort.env_at(t)
     S = len(model.states)
     P = np.zeros((n, S, S))
-    for i in range(S):
-        for j, v in cohort.row(i, e, t):
-            P[:, i, j] += v
+    with np.errstate(all="ignore"):
+        e = cohort.env_at(t)
+        for i in range(S):
+            for j, v in cohort.row(i, e, t):
+                P[:, i, j] += v
     return P
+
+
+class _Scratch:
+    """Arrays for temporaries that are used up at once (a row's complement, a flow, a
+    discounted increment), shared by the cohorts of a run so that they stay in the
+    processor's cache: one per purpose and shape."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+
+    def get(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
+        out = self._arrays.get((purpose, shape))
+        if out is None:
+            out = self._arrays[(purpose, shape)] = np.empty(shape)
+        return out
+
+
+class _Run:
+    """One cohort run over the cycles: the state of :func:`run_markov` between cycles.
+
+    ``step(t)`` advances the occupancy from ``m_{t-1}`` to ``m_t`` and accumulates the
+    rewards of cycle t; ``result()`` returns the discounted cost and effect. Several runs
+    can advance together, cycle by cycle, sharing one memo (:func:`run_cohorts`).
+
+    ``n`` is the number of draws or a shape (k, n) of stacked cohorts (see
+    :class:`_Cohort`). The cycle loop allocates no arrays: it works on two occupancy
+    arrays (one row per state) that swap roles every cycle, the per-cycle values of the formulas are computed in arrays reused
+    from cycle to cycle (see :class:`_Cohort`), and temporaries go to a :class:`_Scratch`.
+    A flow ``m_{t-1,i} P_ij`` is written straight into ``m_t[j]`` when it is the first
+    inflow of ``j``; flows into a state whose occupancy is not needed (an absorbing state
+    without rewards or payoffs, typically ``dead``) are skipped unless a payoff needs
+    them. Rewards that do not change with the cycle are applied once, at the end, to
+    discounted occupancies and flows accumulated per discount rate; states whose
+    cycle-free rewards are the same (in cost and effect) share one occupancy accumulator.
+    """
+
+    def __init__(
+        self,
+        model: MarkovModel,
+        env: Mapping[str, Any],
+        n: int | tuple[int, ...],
+        start: Mapping[str, Any] | None,
+        *,
+        trace: bool,
+        context: str,
+        memo: Memo | None = None,
+        scratch: _Scratch | None = None,
+    ):
+        S = len(model.states)
+        self.model = model
+        self.T = T = model.cycles
+        self.scratch = scratch = _Scratch() if scratch is None else scratch
+        self.cohort = cohort = _Cohort(model, env, n, context, memo, scratch)
+        self.shape = shape = cohort.shape
+        m = np.zeros((S, *shape))
+        if start is None:
+            m[0] = 1.0
+        else:
+            for s, share in start.items():
+                m[model.states.index(s)] = np.broadcast_to(np.asarray(share, dtype=float), shape)
+            total = m.sum(axis=0)
+            bad = (
+                (np.abs(total - 1) > PROB_TOL)
+                | (m < -PROB_TOL).any(axis=0)
+                | ~np.isfinite(m).all(axis=0)
+            )
+            if bad.any():
+                k = _first_bad(bad.reshape(-1))
+                shares = m.reshape(S, -1)[:, k]
+                raise MarkovError(
+                    f"{model.where}: markov model {model.name!r}{context}: start shares "
+                    f"{dict(zip(model.states, np.round(shares, 6).tolist(), strict=True))} for "
+                    f"draw {k % cohort.n} must lie in [0, 1] and sum to 1"
+                )
+        self.m = m
+        self.m_next = np.empty((S, *shape))
+        self.flow_buf = scratch.get("flow", shape)
+        self.tmp = scratch.get("tmp", shape)
+        self.corr = model.correction
+        self.cost = np.zeros(shape)
+        self.effect = np.zeros(shape)
+        self.trace = np.empty((*shape, T + 1, S)) if trace else None
+        if trace:
+            self.trace[..., 0, :] = np.moveaxis(m, 0, -1)
+        # static rows are checked once
+        self.static_rows = {
+            i: cohort.row(i, cohort.base, 1)
+            for i in range(S)
+            if not any(cohort.is_dynamic(f) for _, f in model.transitions[i])
+        }
+        # Rewards that do not change with the cycle are applied once, at the end, to the
+        # discounted occupancy accumulated per state (one accumulator per discount rate);
+        # rewards and transition payoffs that change with the cycle are applied per cycle.
+        self.plans = []  # (acc, rate, static state rewards, dynamic ones, static flows, dynamic)
+        for state_f, trans_f, rate, acc in (
+            (model.state_cost, model.transition_cost, model.discount_cost, self.cost),
+            (model.state_effect, model.transition_effect, model.discount_effect, self.effect),
+        ):
+            dyn = cohort.is_dynamic
+            self.plans.append(
+                (
+                    acc,
+                    rate,
+                    {s: f for s, f in enumerate(state_f) if f is not None and not dyn(f)},
+                    [(s, f) for s, f in enumerate(state_f) if f is not None and dyn(f)],
+                    [(i, j, f) for i, j, f in trans_f if not dyn(f)],
+                    [(i, j, f) for i, j, f in trans_f if dyn(f)],
+                )
+            )
+        self.rates = sorted({rate for _, rate, *_ in self.plans})
+        # (rate, states) -> discounted occupancy of the states together: per rate, the states
+        # with the same cycle-free rewards in the plans of that rate (by formula text)
+        self.occupancy: dict[tuple[float, tuple[int, ...]], np.ndarray] = {}
+        for rate in self.rates:
+            groups: dict[tuple, list[int]] = {}
+            for s in range(S):
+                key = tuple(
+                    None if s not in static_s else static_s[s].source
+                    for _, r, static_s, *_ in self.plans
+                    if r == rate
+                )
+                if any(k is not None for k in key):
+                    groups.setdefault(key, []).append(s)
+            for states in groups.values():
+                self.occupancy[(rate, tuple(states))] = m[states].sum(axis=0) * self.weight(rate, 0)
+        # (rate, i, j) -> discounted flow
+        self.flows: dict[tuple[float, int, int], np.ndarray] = {}
+        self.flow_rates: dict[tuple[int, int], list[float]] = {}  # (i, j) -> rates of flows
+        for _, rate, _, _, static_t, _ in self.plans:
+            for i, j, _ in static_t:
+                if (rate, i, j) not in self.flows:
+                    self.flows[(rate, i, j)] = np.zeros(shape)
+                    self.flow_rates.setdefault((i, j), []).append(rate)
+        self.dynamic_flows = {(i, j) for *_, dt in self.plans for i, j, _ in dt}
+        self.flow_now = {pair: np.empty(shape) for pair in self.dynamic_flows}
+        needed_flows = self.dynamic_flows | set(self.flow_rates)
+        # An absorbing state that carries no reward, is the source of no payoff and is not
+        # traced (typically 'dead') does not need its occupancy: flows into it are skipped
+        # (unless a payoff needs the flow).
+        ignorable = set()
+        if not trace:
+            for s_ in range(S):
+                row_f = model.transitions[s_]
+                absorbing = (
+                    len(row_f) == 1
+                    and row_f[0][0] == s_
+                    and (row_f[0][1] is None or row_f[0][1].constant == 1.0)
+                )
+                rewarded = model.state_cost[s_] is not None or model.state_effect[s_] is not None
+                if absorbing and not rewarded and not any(i == s_ for i, _ in needed_flows):
+                    ignorable.add(s_)
+        self.tracked = [s_ for s_ in range(S) if s_ not in ignorable]
+        # the cycle loop's plan: per tracked state, per entry of its row, None for a flow
+        # that nothing needs, else (whether m_t keeps the flow, [(accumulator of the
+        # discounted flow, its rate)], the array that keeps the flow for per-cycle payoffs)
+        self.plan = [
+            (
+                i,
+                [
+                    None
+                    if j in ignorable and (i, j) not in needed_flows
+                    else (
+                        j not in ignorable,
+                        [(self.flows[(r, i, j)], r) for r in self.flow_rates.get((i, j), ())],
+                        self.flow_now.get((i, j)),
+                    )
+                    for j, _ in model.transitions[i]
+                ],
+            )
+            for i in self.tracked
+        ]
+        self.flowed: set[tuple[int, int]] = set()  # pairs of flow_now computed this cycle
+        self.has_dynamic_rewards = any(ds or dt for *_, ds, _, dt in self.plans)
+
+    def weight(self, rate: float, c: int, d: Any = None) -> Any:
+        """Weight of the occupancy at boundary c in the discounted sum of per-cycle rewards
+        (``d``: the discount factor d_c if already known)."""
+        corr, T = self.corr, self.T
+        if (corr == "none" and c == 0) or (corr == "start" and c == T):
+            return 0.0
+        d = self.cohort.discount(rate, c) if d is None else d
+        return 0.5 * d if corr == "half" and c in (0, T) else d
+
+    def step(self, t: int) -> None:
+        """Cycle t: m_t = m_{t-1} P_t, and the rewards of the cycle (call under np.errstate)."""
+        cohort, flow_buf, tmp = self.cohort, self.flow_buf, self.tmp
+        e = cohort.env_at(t)
+        m, m_next = self.m, self.m_next
+        disc = {rate: cohort.discount(rate, t) for rate in self.rates}  # d_t
+        written = [False] * len(m)  # whether m_t[j] has had an inflow this cycle
+        self.flowed.clear()
+        for i, entries in self.plan:
+            row = self.static_rows.get(i)
+            if row is None:
+                row = cohort.row(i, e, t, reuse=True)
+            mi = m[i]
+            for (j, v), entry in zip(row, entries, strict=True):
+                if entry is None:  # a flow that nothing needs
+                    continue
+                if type(v) is not np.ndarray:
+                    if v == 0.0:
+                        continue
+                    one = v == 1.0
+                else:
+                    one = False
+                kept, accumulators, keep_flow = entry
+                if keep_flow is not None:  # kept until the per-cycle payoffs
+                    flow = np.multiply(mi, v, out=keep_flow)
+                    self.flowed.add((i, j))
+                elif kept and not written[j]:
+                    # first inflow of j: the flow is computed straight into m_t[j] and its
+                    # discounted sum is accumulated before later inflows add to it
+                    flow = m_next[j]
+                    if one:
+                        np.copyto(flow, mi)
+                    else:
+                        np.multiply(mi, v, out=flow)
+                    written[j] = True
+                    kept = False
+                elif one:
+                    flow = mi
+                else:
+                    flow = np.multiply(mi, v, out=flow_buf)
+                for acc, rate in accumulators:
+                    np.add(acc, np.multiply(flow, disc[rate], out=tmp), out=acc)
+                if kept:
+                    if written[j]:
+                        np.add(m_next[j], flow, out=m_next[j])
+                    else:
+                        np.copyto(m_next[j], flow)
+                        written[j] = True
+        for j in self.tracked:
+            if not written[j]:
+                m_next[j].fill(0.0)
+        weights = {rate: self.weight(rate, t, d) for rate, d in disc.items()}
+        for (rate, states), acc in self.occupancy.items():
+            w = weights[rate]
+            if type(w) is not np.ndarray and w == 0.0:
+                continue
+            x = m_next[states[0]]
+            if len(states) > 1:
+                x = np.add(x, m_next[states[1]], out=flow_buf)
+                for s in states[2:]:
+                    np.add(x, m_next[s], out=x)
+            np.add(acc, np.multiply(x, w, out=tmp), out=acc)
+        if self.has_dynamic_rewards:
+            self._dynamic_rewards(t, e, disc)
+        self.m, self.m_next = m_next, m
+        if self.trace is not None:
+            self.trace[..., t, :] = np.moveaxis(m_next, 0, -1)
+
+    def _dynamic_rewards(self, t: int, e: Mapping[str, Any], disc: Mapping[float, Any]) -> None:
+        """The rewards and transition payoffs of cycle t that change with the cycle."""
+        cohort, corr, m, m_next = self.cohort, self.corr, self.m, self.m_next
+        for acc, rate, _, dynamic_s, _, dynamic_t in self.plans:
+            if dynamic_s:
+                d0 = cohort.discount(rate, t - 1)
+                d1 = disc[rate]
+                for s, f in dynamic_s:
+                    r = cohort.value(f, e)
+                    if corr == "none":
+                        occ = m_next[s] * d1
+                    elif corr == "start":
+                        occ = m[s] * d0
+                    else:
+                        occ = 0.5 * (m[s] * d0 + m_next[s] * d1)
+                    acc += occ * r
+            if dynamic_t:
+                d1 = disc[rate]
+                for i, j, f in dynamic_t:
+                    if (i, j) in self.flowed:
+                        acc += self.flow_now[(i, j)] * (cohort.value(f, e) * d1)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """Discounted expected cost and effect, shape (n,) each (after the last cycle)."""
+        cohort = self.cohort
+        for acc, rate, static_s, _, static_t, _ in self.plans:
+            for (r, states), occ in self.occupancy.items():
+                if r == rate and states[0] in static_s:
+                    acc += occ * cohort.value(static_s[states[0]], cohort.base)
+            for i, j, f in static_t:
+                acc += self.flows[(rate, i, j)] * cohort.value(f, cohort.base)
+        return self.cost, self.effect
 
 
 def run_markov(
@@ -547,126 +932,126 @@ def run_markov(
     >>> round(float(cost[0]), 4)   # 100/1.5 + 100/1.5**2
     111.1111
     """
-    S = len(model.states)
-    T = model.cycles
-    cohort = _Cohort(model, env, n, context)
-    m = np.zeros((S, n))
-    if start is None:
-        m[0] = 1.0
-    else:
-        for s, share in start.items():
-            m[model.states.index(s)] = np.broadcast_to(np.asarray(share, dtype=float), (n,))
-        total = m.sum(axis=0)
-        bad = (
-            (np.abs(total - 1) > PROB_TOL)
-            | (m < -PROB_TOL).any(axis=0)
-            | ~np.isfinite(m).all(axis=0)
-        )
-        if bad.any():
-            k = _first_bad(bad)
-            raise MarkovError(
-                f"{model.where}: markov model {model.name!r}{context}: start shares "
-                f"{dict(zip(model.states, np.round(m[:, k], 6).tolist(), strict=True))} for draw {k} "
-                "must lie in [0, 1] and sum to 1"
-            )
-
-    corr = model.correction
-    cost = np.zeros(n)
-    effect = np.zeros(n)
-    out_trace = np.empty((n, T + 1, S)) if trace else None
+    memo = Memo()
+    run = _Run(model, env, n, start, trace=trace, context=context, memo=memo)
+    with np.errstate(all="ignore"):
+        for t in range(1, model.cycles + 1):
+            memo.clear()
+            run.step(t)
+    memo.clear()
+    cost, effect = run.result()
     if trace:
-        out_trace[:, 0] = m.T
-    # static rows are checked once
-    static_rows = {
-        i: cohort.row(i, cohort.base, 1)
-        for i in range(S)
-        if not any(cohort.is_dynamic(f) for _, f in model.transitions[i])
-    }
-
-    def weight(rate: float, c: int) -> Any:
-        """Weight of the occupancy at boundary c in the discounted sum of per-cycle rewards."""
-        if (corr == "none" and c == 0) or (corr == "start" and c == T):
-            return 0.0
-        d = cohort.discount(rate, c)
-        return 0.5 * d if corr == "half" and c in (0, T) else d
-
-    # Rewards that do not change with the cycle are applied once, at the end, to the
-    # discounted occupancy accumulated per state (one accumulator per discount rate);
-    # rewards and transition payoffs that change with the cycle are applied per cycle.
-    plans = []  # (acc, rate, static state rewards, dynamic state rewards, static flows, dynamic flows)
-    for state_f, trans_f, rate, acc in (
-        (model.state_cost, model.transition_cost, model.discount_cost, cost),
-        (model.state_effect, model.transition_effect, model.discount_effect, effect),
-    ):
-        static_s = [
-            (s, f) for s, f in enumerate(state_f) if f is not None and not cohort.is_dynamic(f)
-        ]
-        dynamic_s = [
-            (s, f) for s, f in enumerate(state_f) if f is not None and cohort.is_dynamic(f)
-        ]
-        static_t = [(i, j, f) for i, j, f in trans_f if not cohort.is_dynamic(f)]
-        dynamic_t = [(i, j, f) for i, j, f in trans_f if cohort.is_dynamic(f)]
-        plans.append((acc, rate, static_s, dynamic_s, static_t, dynamic_t))
-    occupancy: dict[tuple[float, int], np.ndarray] = {}  # (rate, state) -> discounted occupancy
-    flows: dict[tuple[float, int, int], np.ndarray] = {}  # (rate, i, j) -> discounted flow
-    for _, rate, static_s, _, static_t, _ in plans:
-        for s, _ in static_s:
-            if (rate, s) not in occupancy:
-                occupancy[(rate, s)] = m[s] * weight(rate, 0)
-        for i, j, _ in static_t:
-            flows.setdefault((rate, i, j), np.zeros(n))
-    occ_rates = sorted({rate for rate, _ in occupancy})
-    occ_states = {rate: [s for r, s in occupancy if r == rate] for rate in occ_rates}
-
-    for t in range(1, T + 1):
-        e = cohort.env_at(t)
-        m_next = np.zeros((S, n))
-        rows = []
-        for i in range(S):
-            row = static_rows[i] if i in static_rows else cohort.row(i, e, t)
-            rows.append(row)
-            mi = m[i]
-            for j, v in row:
-                if np.ndim(v) == 0:
-                    if v == 0.0:
-                        continue
-                    if v == 1.0:
-                        m_next[j] += mi
-                        continue
-                m_next[j] += mi * v
-        for rate in occ_rates:
-            w = weight(rate, t)
-            for s in occ_states[rate]:
-                occupancy[(rate, s)] += m_next[s] * w
-        for (rate, i, j), acc_flow in flows.items():
-            p_ij = sum((v for jj, v in rows[i] if jj == j), 0.0)
-            acc_flow += m[i] * p_ij * cohort.discount(rate, t)
-        for acc, rate, _, dynamic_s, _, dynamic_t in plans:
-            if dynamic_s:
-                d0 = cohort.discount(rate, t - 1)
-                d1 = cohort.discount(rate, t)
-                for s, f in dynamic_s:
-                    r = cohort.value(f, e)
-                    if corr == "none":
-                        occ = m_next[s] * d1
-                    elif corr == "start":
-                        occ = m[s] * d0
-                    else:
-                        occ = 0.5 * (m[s] * d0 + m_next[s] * d1)
-                    acc += occ * r
-            if dynamic_t:
-                d1 = cohort.discount(rate, t)
-                for i, j, f in dynamic_t:
-                    p_ij = sum((v for jj, v in rows[i] if jj == j), 0.0)
-                    acc += m[i] * p_ij * cohort.value(f, e) * d1
-        m = m_next
-        if trace:
-            out_trace[:, t] = m.T
-    for acc, rate, static_s, _, static_t, _ in plans:
-        for s, f in static_s:
-            acc += occupancy[(rate, s)] * cohort.value(f, cohort.base)
-        for i, j, f in static_t:
-            acc += flows[(rate, i, j)] * cohort.value(f, cohort.base)
-    if trace:
-        return cost, effect, out_trace
+        return cost, effect, run.trace
     return cost, effect
+
+
+def run_cohorts(
+    cohorts: Sequence[tuple[MarkovModel, Mapping[str, Any], Mapping[str, Any] | None, str]],
+    n: int,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run several cohorts over the same n draws together; their results, in order.
+
+    Each cohort is ``(model, env, start, context)`` as for :func:`run_markov`, and its
+    result is the same, number for number. Two things make many cohorts cheaper than
+    one :func:`run_markov` each:
+
+    * The cohorts of one model (terminals that bind different ``with`` values or start
+      shares) are stacked into one run over arrays of shape (cohorts, n): the names in
+      which they differ get one row per cohort and every other name broadcasts, so the
+      per-cycle work of the loop is done once for all of them, and a per-cycle value that
+      does not use those names (background mortality) is computed once, over n draws.
+    * The runs of the different models advance in lockstep and share one memo, cleared
+      every cycle, so that a per-cycle value that several models compute from the same
+      values (e.g. background mortality at the attained age) is computed once per cycle
+      (see :class:`_Cohort`).
+
+    If a check fails, the cohorts are run again one by one, in order, so that the error is
+    the one that :func:`run_markov` on each cohort in turn raises first.
+
+    Examples
+    --------
+    >>> spec = {"states": ["alive", "dead"], "cycles": 3, "cycle_length": 1,
+    ...         "define": {"q": "1 - exp(-h * (1 + t / 10))"},
+    ...         "transitions": {"alive": {"dead": "q * hr", "alive": "#"}, "dead": {"dead": 1}},
+    ...         "state_effect": {"alive": 1}}
+    >>> model = compile_markov("m", spec)
+    >>> env = {"h": np.array([0.1, 0.2])}
+    >>> together = run_cohorts([(model, dict(env, hr=1.0), None, ""),
+    ...                         (model, dict(env, hr=2.0), None, "")], 2)
+    >>> one_by_one = [run_markov(model, dict(env, hr=hr), 2) for hr in (1.0, 2.0)]
+    >>> all(np.array_equal(a, b) for x, y in zip(together, one_by_one) for a, b in zip(x, y))
+    True
+    >>> run_cohorts([(model, dict(env, hr=1.0), None, " at A"),
+    ...              (model, dict(env, hr=6.0), None, " at B")], 2)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.MarkovError: <graph>: markov model 'm' at B: transition 'alive' -> 'dead' = 1.18489 in cycle 1 is outside [0, 1] (draw 1)
+    """
+    groups: dict[tuple, list[int]] = {}  # (model, names) -> indices of its cohorts
+    for k, (model, env, _, _) in enumerate(cohorts):
+        groups.setdefault((id(model), frozenset(env)), []).append(k)
+    results: list[Any] = [None] * len(cohorts)
+    try:
+        stacked = [_stack([cohorts[k] for k in ks], n) for ks in groups.values()]
+        for ks, (cost, effect) in zip(groups.values(), _lockstep(stacked), strict=True):
+            for row, k in enumerate(ks):
+                results[k] = (cost, effect) if len(ks) == 1 else (cost[row], effect[row])
+    except MarkovError:
+        for model, env, start, context in cohorts:  # raises the error of the first failing
+            run_markov(model, env, n, start, context=context)
+        raise
+    return results
+
+
+def _stack(
+    cohorts: Sequence[tuple[MarkovModel, Mapping[str, Any], Mapping[str, Any] | None, str]],
+    n: int,
+) -> tuple[MarkovModel, dict[str, Any], dict[str, Any] | None, str, int | tuple[int, int]]:
+    """Cohorts of one model (with the same names) as one (model, env, start, context,
+    shape) over (k, n) draws.
+
+    A name whose value is not the same object in every cohort gets one row per cohort;
+    the others keep their value (so values computed from them alone are computed once).
+    """
+    model, env, start, context = cohorts[0]
+    k = len(cohorts)
+    if k == 1:
+        return model, dict(env), start, context, n
+
+    def rows(values: list[Any]) -> Any:
+        first = values[0]
+        if all(v is first or (np.ndim(v) == 0 == np.ndim(first) and v == first) for v in values):
+            return first
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in values])
+
+    stacked_env = {name: rows([e[name] for _, e, _, _ in cohorts]) for name in env}
+    stacked_start = None
+    if any(s is not None for _, _, s, _ in cohorts):
+        shares = [{model.states[0]: 1.0} if s is None else s for _, _, s, _ in cohorts]
+        states = {state for s in shares for state in s}
+        stacked_start = {
+            state: rows([s.get(state, 0.0) for s in shares])
+            for state in model.states
+            if state in states
+        }
+    return model, stacked_env, stacked_start, context, (k, n)
+
+
+def _lockstep(
+    runs: Sequence[tuple[MarkovModel, Mapping[str, Any], Mapping[str, Any] | None, str, Any]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Runs ``(model, env, start, context, n or shape)`` advanced together, cycle by cycle,
+    sharing a memo and scratch arrays."""
+    memo, scratch = Memo(), _Scratch()
+    started = [
+        _Run(model, env, shape, start, trace=False, context=context, memo=memo, scratch=scratch)
+        for model, env, start, context, shape in runs
+    ]
+    with np.errstate(all="ignore"):
+        for t in range(1, max((run.T for run in started), default=0) + 1):
+            memo.clear()
+            for run in started:
+                if t <= run.T:
+                    run.step(t)
+    memo.clear()
+    return [run.result() for run in started]
