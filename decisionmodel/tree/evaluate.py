@@ -7,7 +7,8 @@ are computed as arrays over the draws. A policy's expected cost is then the sum 
 the terminals it reaches of probability × cost, a
 sum over rows of one (terminals × draws) array per policy. Draws are processed in
 chunks so that memory stays bounded however many draws there are, and the result of a
-draw does not depend on the chunk size.
+draw does not depend on the chunk size. The Markov cohorts of a chunk are run together
+(:func:`~decisionmodel.tree.markov.run_cohorts`), which computes what they share once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from decisionmodel.tree.markov import run_cohorts
 
 PROB_RANGE_TOL = 1e-9
 PROB_SUM_TOL = 1e-6
+#: Draws per chunk. Smaller chunks keep the arrays of the Markov cycle loop in the
+#: processor's cache, larger ones spread the Python cost of the loop over more draws;
+#: on the default tree, 10,000 to 30,000 are about equally fast (50,000: ~10% slower).
 DEFAULT_CHUNK = 20_000
 
 
@@ -211,7 +215,7 @@ def evaluate(
         Also return, per terminal node (``path``), the path probability, cost and
         effect over the draws, and the indicator of which policies reach it.
     chunk_size : int
-        Draws processed at once (bounds memory).
+        Draws processed at once (bounds memory; see :data:`DEFAULT_CHUNK`).
     progress : bool
         Show a progress bar over chunks (on stderr).
 

@@ -17,7 +17,7 @@ constant powers whose result would overflow (``9**9**9``).
 
 For formulas evaluated many times with only some names changing (the cycles of a
 Markov model), :meth:`Formula.bind` computes the parts that do not change once, can
-compute the rest in place in arrays reused from one evaluation to the next, and shares
+compute the rest in place in arrays of an :class:`ArrayPool`, and shares
 sub-expressions common to several formulas through a :class:`Memo`;
 :meth:`Formula.compute` is the evaluation without checks for such loops.
 
@@ -38,6 +38,7 @@ decisionmodel.exceptions.FormulaError: formula '().__class__': attribute access 
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -173,6 +174,19 @@ class Formula:
     constant: float | None
     _code: Callable[[Mapping[str, Any]], Any] = field(repr=False, compare=False)
     _ast: ast.AST | None = field(default=None, repr=False, compare=False)
+    _temporary: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def dump(self) -> str:
+        """:func:`ast.dump` of the parsed formula: its key in a :class:`Memo` (see
+        ``shared`` in :meth:`bind`)."""
+        return _dump(self._ast) if self._ast is not None else repr(self.source)
+
+    @property
+    def temporary(self) -> bool:
+        """Whether :meth:`compute` returns an array of a pool that the caller must give
+        back (:meth:`ArrayPool.give`) after its last use (see :meth:`bind`)."""
+        return self._temporary
 
     def bind(
         self,
@@ -181,7 +195,7 @@ class Formula:
         memo: Memo | None = None,
         shared: frozenset[str] | set[str] = frozenset(),
         *,
-        reuse: bool = False,
+        pool: ArrayPool | None = None,
     ) -> Formula:
         """A copy in which every sub-expression free of ``varying`` names is computed now.
 
@@ -196,21 +210,23 @@ class Formula:
         varying : set of str
             Names whose values change between evaluations (given to each evaluation).
         memo : Memo, optional
-            With a memo, the value of the whole formula and of each varying
-            sub-expression whose :func:`ast.dump` is in ``shared`` (see
-            :func:`repeated_subexpressions`) is looked up in the memo before it is
-            computed: formulas bound to one memo compute a common sub-expression once
-            until :meth:`Memo.clear` (e.g. once per Markov cycle, for all the cohorts that
-            share the memo) as long as its names have the same values.
+            With a memo, each varying sub-expression (the whole formula included) whose
+            :func:`ast.dump` is in ``shared`` (see :func:`repeated_subexpressions`) is
+            looked up in the memo before it is computed: formulas bound to one memo
+            compute a common sub-expression once until :meth:`Memo.clear` (e.g. once per
+            Markov cycle, for all the cohorts that share the memo) as long as its names
+            have the same values.
         shared : set of str
             See ``memo``.
-        reuse : bool
-            Each varying sub-expression computes its array in place: into the array of
-            an operand that is a temporary of this formula (``exp(x * 2)`` exponentiates
-            the array of ``x * 2``), else into the array it returned the previous time,
-            so that repeated evaluations allocate no memory and make one pass over the
-            draws per operation. A value is then only valid until the next evaluation of
-            the formula (and must not be modified).
+        pool : ArrayPool, optional
+            The varying sub-expressions compute their arrays in place: into the array
+            of an operand that is a temporary of this formula (``exp(x * 2)``
+            exponentiates the array of ``x * 2``), else into an array taken from the
+            pool, and give back the arrays of the temporaries they used up. So repeated
+            evaluations allocate no memory, make one pass over the draws per operation,
+            and reuse arrays still in the processor's cache. If the result is such an
+            array (:attr:`temporary`), the caller gives it back after its last use; a
+            memoized value goes back to the pool when the memo is cleared.
 
         Raises
         ------
@@ -223,10 +239,14 @@ class Formula:
         >>> round(float(f.evaluate({"t": 3.0})), 6), sorted(f.names)
         (1.103638, ['t'])
         >>> import numpy as np
-        >>> g = parse("2 * exp(t)").bind({}, {"t"}, reuse=True)
+        >>> pool = ArrayPool()
+        >>> g = parse("2 * exp(t)").bind({}, {"t"}, pool=pool)
         >>> a = g.compute({"t": np.zeros(2)})
-        >>> b = g.compute({"t": np.ones(2)})
-        >>> a is b, np.round(a, 3)   # the first value was overwritten by the second
+        >>> g.temporary, a
+        (True, array([2., 2.]))
+        >>> pool.give(a)
+        >>> b = g.compute({"t": np.ones(2)})   # in the array given back
+        >>> a is b, np.round(b, 3)
         (True, array([5.437, 5.437]))
         """
         if self._ast is None or not (self.names & set(varying)):
@@ -237,11 +257,11 @@ class Formula:
                 f"formula {self.source!r}: unknown name(s) {', '.join(sorted(missing))}"
             )
         names: set[str] = set()
-        shared = frozenset(shared) | {ast.dump(self._ast)} if memo is not None else frozenset()
-        binding = _Binding(env, frozenset(varying), memo, shared, reuse)
+        binding = _Binding(env, frozenset(varying), memo, frozenset(shared), pool)
         with np.errstate(all="ignore"):
             code = _compile(self._ast, self.source, names, binding=binding)
-        return Formula(self.source, frozenset(names), None, code, self._ast)
+        temporary = pool is not None and _owned(self._ast, binding)
+        return Formula(self.source, frozenset(names), None, code, self._ast, temporary)
 
     def compute(self, env: Mapping[str, Any]) -> Any:
         """:meth:`evaluate` without its checks, for hot loops.
@@ -290,6 +310,35 @@ class Formula:
         return self.source
 
 
+class ArrayPool:
+    """Float arrays for temporaries, taken and given back by shape, the array given back
+    last handed out first (so that a temporary reuses memory still in the cache).
+
+    Examples
+    --------
+    >>> pool = ArrayPool()
+    >>> a = pool.take((3,))
+    >>> pool.give(a)
+    >>> pool.take((3,)) is a, pool.take((3,)) is a
+    (True, False)
+    """
+
+    __slots__ = ("_free",)
+
+    def __init__(self) -> None:
+        self._free: dict[tuple[int, ...], list[np.ndarray]] = {}
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        """An array of that shape (contents undefined)."""
+        free = self._free.get(shape)
+        return free.pop() if free else np.empty(shape)
+
+    def give(self, array: Any) -> None:
+        """Give back an array that nothing uses any more (ignores non-float arrays)."""
+        if type(array) is np.ndarray and array.ndim and array.dtype == float:
+            self._free.setdefault(array.shape, []).append(array)
+
+
 class Memo:
     """Values of formula sub-expressions shared between formulas bound to this memo.
 
@@ -299,9 +348,9 @@ class Memo:
     environment that gives those names the same objects gets the same value. The memo
     keeps the objects of every key alive, so an ``id`` cannot be reused while it is in
     the memo; :meth:`clear` empties it, and must be called before an array that a key
-    refers to is modified (a Markov run clears it every cycle, before the formulas bound
-    with ``reuse`` overwrite their arrays). The values are shared: callers must not
-    modify them.
+    refers to is modified (a Markov run clears it every cycle). The values are shared:
+    callers must not modify them. With a ``pool``, the values of formulas bound with
+    that pool are arrays of the pool, given back when the memo is cleared.
 
     Examples
     --------
@@ -313,22 +362,27 @@ class Memo:
     >>> env = {"q": np.array([0.1, 0.2]), "t": 2.0}
     >>> a = f.compute(env)
     >>> b = g.compute(env)   # (1 - q) * t is taken from the memo
-    >>> len(memo)   # (1 - q) * t (the value of f), 1 - q, and the value of g
-    3
+    >>> len(memo)   # (1 - q) * t (the value of f) and 1 - q
+    2
     >>> np.array_equal(a * 2, b)
     True
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "pool")
 
-    def __init__(self) -> None:
-        self._values: dict[tuple, tuple[Any, tuple]] = {}
+    def __init__(self, pool: ArrayPool | None = None) -> None:
+        self._values: dict[tuple, tuple[Any, tuple, bool]] = {}  # key -> (value, deps, pooled)
+        self.pool = pool
 
     def __len__(self) -> int:
         return len(self._values)
 
     def clear(self) -> None:
-        """Forget every value."""
+        """Forget every value (and give the arrays back to the pool, if any)."""
+        if self.pool is not None:
+            for value, _, pooled in self._values.values():
+                if pooled:
+                    self.pool.give(value)
         self._values.clear()
 
     def wrap(
@@ -337,9 +391,11 @@ class Memo:
         names: tuple[str, ...],
         code: Callable[[Mapping[str, Any]], Any],
         fixed: Mapping[str, Any],
+        pooled: bool = False,
     ) -> Callable[[Mapping[str, Any]], Any]:
         """``code`` (env -> value) memoized under ``tag`` and the identity of the values of
-        ``names`` in env; the names in ``fixed`` have these values in every env."""
+        ``names`` in env; the names in ``fixed`` have these values in every env. With
+        ``pooled``, the values are arrays of the memo's pool, given back by :meth:`clear`."""
         values = self._values
         constant = tuple(k for k in names if k in fixed)
         varying = tuple(k for k in names if k not in fixed)
@@ -351,7 +407,7 @@ class Memo:
             key = (head, *[id(d) if isinstance(d, np.ndarray) else (d,) for d in deps])
             hit = values.get(key)
             if hit is None:
-                hit = values[key] = (code(env), deps)
+                hit = values[key] = (code(env), deps, pooled)
             return hit[0]
 
         return memoized
@@ -382,7 +438,7 @@ def repeated_subexpressions(
         for node in ast.walk(f._ast):
             if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)):
                 if _free_names(node) & set(varying):
-                    key = ast.dump(node)
+                    key = _dump(node)
                     seen[key] = seen.get(key, 0) + 1
     return frozenset(k for k, c in seen.items() if c > 1)
 
@@ -391,12 +447,19 @@ def _fail(source: str, why: str) -> FormulaError:
     return FormulaError(f"formula {source!r}: {why}")
 
 
-def _free_names(node: ast.AST) -> set[str]:
-    return {
+@functools.lru_cache(maxsize=8192)
+def _free_names(node: ast.AST) -> frozenset[str]:
+    return frozenset(
         n.id
         for n in ast.walk(node)
         if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in CONSTANTS
-    }
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _dump(node: ast.AST) -> str:
+    """:func:`ast.dump` of a parsed (sub-)formula, remembered (bind uses it per node)."""
+    return ast.dump(node)
 
 
 @dataclass(frozen=True)
@@ -407,54 +470,65 @@ class _Binding:
     varying: frozenset[str]
     memo: Memo | None
     shared: frozenset[str]
-    reuse: bool
+    pool: ArrayPool | None
 
 
-def _reusing(func: Callable[..., Any], owned: tuple[int, ...] = ()) -> Callable[..., Any]:
-    """``func`` (which accepts ``out=``) computed in place, without allocating an array.
+@functools.cache
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return np.broadcast_shapes(a, b)
 
-    The value goes into the first operand at a position in ``owned`` that is an array (the
-    private array of an operand sub-expression, which nothing else uses: see
-    :func:`_owned`), else into the array this call returned last time, when an operand is
-    an array of its shape (see ``reuse`` in :meth:`Formula.bind`).
+
+def _pooled(
+    func: Callable[..., Any], owned: tuple[int, ...], pool: ArrayPool
+) -> Callable[..., Any]:
+    """``func`` (which accepts ``out=``) computed in place (see ``pool`` in
+    :meth:`Formula.bind`).
+
+    The value goes into the first operand at a position in ``owned`` (the array of an
+    operand sub-expression that nothing else uses: see :func:`_owned`) of the shape of
+    the result, else into an array from the pool; the other owned operands are given
+    back to the pool.
     """
-    last: np.ndarray | None = None
 
     def call(*args: Any) -> Any:
-        nonlocal last
+        shape = None
+        for a in args:
+            if type(a) is np.ndarray:
+                shape = a.shape if shape is None or shape == a.shape else _broadcast(shape, a.shape)
+        if not shape:  # scalars
+            return func(*args)
+        out = None
         for p in owned:
             a = args[p]
-            if type(a) is np.ndarray and a.ndim and a.dtype == float:
-                try:
-                    return func(*args, out=a)
-                except ValueError:  # the operands broadcast to a larger shape
-                    break
-        if last is not None:
-            for a in args:
-                if type(a) is np.ndarray and a.shape == last.shape:
-                    try:
-                        return func(*args, out=last)
-                    except ValueError:
-                        break
-        value = func(*args)
-        if type(value) is np.ndarray and value.ndim and value.dtype == float:
-            last = value
+            if type(a) is np.ndarray and a.shape == shape and a.dtype == float:
+                out = a
+                break
+        value = func(*args, out=pool.take(shape) if out is None else out)
+        for p in owned:
+            if args[p] is not out:
+                pool.give(args[p])
         return value
 
     return call
 
 
-def _owned(node: ast.AST, b: _Binding) -> bool:
-    """Whether, compiled with ``b``, the node's value is an array private to it (computed
-    per evaluation, not memoized, not folded, not a name), which its parent may overwrite."""
+def _computed(node: ast.AST, b: _Binding) -> bool:
+    """Whether, compiled with ``b`` and not memoized, the node's value is an array that
+    it computes per evaluation (not folded, not a name): a temporary."""
     if isinstance(node, (ast.Constant, ast.Name)):
         return False
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
-        return _owned(node.operand, b)
-    free = _free_names(node)
-    if not free & b.varying:
+        return _computed(node.operand, b)
+    return bool(_free_names(node) & b.varying)
+
+
+def _owned(node: ast.AST, b: _Binding) -> bool:
+    """Whether, compiled with ``b``, the node's value is a temporary that its parent (or
+    the caller, at the root) may overwrite and must give back to the pool: computed per
+    evaluation and not memoized."""
+    if not _computed(node, b):
         return False
-    return b.memo is None or ast.dump(node) not in b.shared
+    return b.memo is None or _dump(node) not in b.shared
 
 
 def _compile(
@@ -469,7 +543,7 @@ def _compile(
 
     With a ``binding`` (from :meth:`Formula.bind`), sub-expressions that use no varying
     name are evaluated once and become constants, the others are memoized (``memoize``
-    is false only for the node being memoized itself) and reuse their arrays as the
+    is false only for the node being memoized itself) and computed in place as the
     binding says.
     """
     if depth > MAX_DEPTH:
@@ -480,18 +554,19 @@ def _compile(
         if free and not free & b.varying:
             value = _compile(node, source, set(), depth)(b.env)
             return lambda env: value
-        if memoize and b.memo is not None and (dump := ast.dump(node)) in b.shared:
+        if memoize and b.memo is not None and (dump := _dump(node)) in b.shared:
             code = _compile(node, source, names, depth, b, memoize=False)
             fixed = {k: b.env[k] for k in free if k not in b.varying}
-            return b.memo.wrap(dump, tuple(sorted(free)), code, fixed)
+            pooled = b.pool is not None and _computed(node, b)
+            return b.memo.wrap(dump, tuple(sorted(free)), code, fixed, pooled)
 
     def rec(child, source, names, depth):
         return _compile(child, source, names, depth, binding)
 
     def fn(func, *operands):  # func, or func computing in place (see Formula.bind)
-        if b is None or not b.reuse:
+        if b is None or b.pool is None:
             return func
-        return _reusing(func, tuple(k for k, x in enumerate(operands) if _owned(x, b)))
+        return _pooled(func, tuple(k for k, x in enumerate(operands) if _owned(x, b)), b.pool)
 
     if isinstance(node, ast.Constant):
         value = node.value

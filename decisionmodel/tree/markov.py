@@ -65,6 +65,7 @@ array([2.439, 0.875])
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,13 @@ from typing import Any
 import numpy as np
 
 from decisionmodel.exceptions import FormulaError, MarkovError
-from decisionmodel.tree.formula import Formula, Memo, parse, repeated_subexpressions
+from decisionmodel.tree.formula import (
+    ArrayPool,
+    Formula,
+    Memo,
+    parse,
+    repeated_subexpressions,
+)
 from decisionmodel.tree.schema import COMPLEMENT
 
 TIME_NAMES = frozenset({"t", "time", "cycle_length"})
@@ -367,18 +374,18 @@ class _Cohort:
 
     Formulas that change with the cycle are bound once (:meth:`Formula.bind`: their
     cycle-free parts are computed now) to ``memo``, a :class:`Memo` that the caller
-    clears every cycle. Through it a value computed in a cycle (a ``define`` value such
-    as background mortality, a sub-expression that several formulas of the model repeat,
-    a whole transition) is computed once for all the formulas and all the cohorts sharing
-    the memo in which its names have the same values.
+    clears every cycle. Through it a ``define`` value (such as background mortality) and
+    a sub-expression that several formulas of the model repeat are computed once per
+    cycle, for all the formulas and all the cohorts sharing the memo in which their names
+    have the same values.
 
     With a ``scratch`` (:class:`_Scratch`), the per-cycle values of the formulas are
-    written into arrays allocated in the first cycle and reused by the next ones, in
-    place where an operand is a temporary (a value is valid during its cycle only), and
-    a row's complement into the scratch. (Allocating and freeing hundreds of large
-    temporaries per cycle costs more than the arithmetic: the allocator returns the
-    memory to the system and gets it back, page by page, cycle after cycle.) The minimum
-    of each array is computed once per cycle for the probability checks.
+    computed in place in arrays of its pool (see ``pool`` in :meth:`Formula.bind`), and a
+    row's complement in a scratch array, so that the cycle loop allocates nothing.
+    (Allocating and freeing hundreds of large temporaries per cycle costs more than the
+    arithmetic: the allocator returns the memory to the system and gets it back, page by
+    page, cycle after cycle.) The minimum of an array that several rows use is computed
+    once per cycle for the probability checks.
     """
 
     def __init__(
@@ -396,7 +403,6 @@ class _Cohort:
         self.context = context
         self.memo = Memo() if memo is None else memo
         self.scratch = scratch
-        reuse = scratch is not None
         reserved = TIME_NAMES & set(env)
         if reserved:
             raise MarkovError(
@@ -417,26 +423,20 @@ class _Cohort:
                 base[name] = f.evaluate(base)
         self.base = base
         formulas = [f for f in model._formulas() if f.names & dynamic]
-        shared = repeated_subexpressions(formulas, dynamic)
-        self._bound = {
-            id(f): f.bind(base, dynamic, self.memo, shared, reuse=reuse) for f in formulas
-        }
+        # memoized: sub-expressions that several formulas repeat, and the define values
+        # (which other models may share, e.g. background mortality)
+        shared = repeated_subexpressions(formulas, dynamic) | {f.dump for _, f in model.defines}
+        pool = scratch.pool if scratch is not None else None
+        self._bound = {id(f): f.bind(base, dynamic, self.memo, shared, pool=pool) for f in formulas}
         self.dyn_defines = [
             (k, self._bound[id(f)].compute) for k, f in model.defines if id(f) in self._bound
         ]
         self._static: dict[int, Any] = {}
         self._mins: dict[int, Any] = {}
-        # per state, its row: (to-state, formula, the bound formula's compute if it changes
-        # with the cycle); formula None for the complement '#'
+        # per state, its row: (to-state, formula, the bound formula if it changes with the
+        # cycle); formula None for the complement '#'
         self._rows = [
-            [
-                (
-                    j,
-                    f,
-                    None if f is None or id(f) not in self._bound else self._bound[id(f)].compute,
-                )
-                for j, f in row
-            ]
+            [(j, f, None if f is None else self._bound.get(id(f))) for j, f in row]
             for row in model.transitions
         ]
 
@@ -456,8 +456,9 @@ class _Cohort:
         return e
 
     def value(self, f: Formula, e: Mapping[str, Any]) -> Any:
-        """Scalar or (n,) array; static formulas are cached, and the static parts of
-        cycle-dependent formulas are computed once (call under ``np.errstate``)."""
+        """A scalar or an array of the cohort's shape; static formulas are cached, and the
+        static parts of cycle-dependent formulas are computed once (call under
+        ``np.errstate``; give a temporary back with :meth:`give_back`)."""
         bound = self._bound.get(id(f))
         if bound is not None:
             return bound.compute(e)
@@ -465,6 +466,13 @@ class _Cohort:
         if key not in self._static:
             self._static[key] = f.evaluate(self.base)
         return self._static[key]
+
+    def give_back(self, f: Formula, value: Any) -> None:
+        """Give the value of a formula back to the pool if it is a temporary (after its
+        last use)."""
+        bound = self._bound.get(id(f))
+        if bound is not None and bound.temporary:
+            self.scratch.pool.give(value)
 
     def _flat(self, v: Any) -> np.ndarray:
         """A value over all the draws, flattened (draw k is at k modulo n)."""
@@ -481,39 +489,50 @@ class _Cohort:
         )
 
     def row(
-        self, i: int, e: Mapping[str, Any], t: int, reuse: bool = False
+        self, i: int, e: Mapping[str, Any], t: int, temporaries: list | None = None
     ) -> list[tuple[int, Any]]:
         """Checked transition probabilities out of state i in cycle t.
 
         Every entry must be >= 0 and the row must sum to 1 (the complement must be
         >= 0), which together imply every entry <= 1: only minima are computed on
-        the hot path (each array's once per cycle, through the memo); the slower search
-        for the offending draw runs on failure. With ``reuse`` (and a cohort with a
-        scratch), the complement is written into an array that the next call overwrites.
+        the hot path (of an array that several rows use, once per cycle); the slower
+        search for the offending draw runs on failure.
+
+        With a list ``temporaries`` (and a cohort with a scratch), the complement is
+        written into an array that the next call overwrites, and the values that are
+        arrays of the pool (see :attr:`Formula.temporary`) are appended to the list, for
+        the caller to give back once it has used them.
         """
         model = self.model
         out: list[tuple[int, Any]] = []
         values: list[Any] = []
         comp = None
         mins = self._mins
-        for j, f, compute in self._rows[i]:
+        for j, f, bound in self._rows[i]:
             if f is None:
                 comp = len(out)
                 out.append((j, 0.0))
                 continue
-            v = compute(e) if compute is not None else self.value(f, e)
-            if type(v) is np.ndarray:
+            if bound is None:
+                v = self.value(f, e)
+            else:
+                v = bound.compute(e)
+                if bound.temporary and temporaries is not None:
+                    temporaries.append(v)
+            if type(v) is not np.ndarray:
+                lo = np.min(v)
+            elif bound is not None and bound.temporary:
+                lo = v.min()
+            else:
                 lo = mins.get(id(v))
                 if lo is None:
                     lo = mins[id(v)] = v.min()
-            else:
-                lo = np.min(v)
             if not lo >= -PROB_TOL:
                 raise self._range_error(i, j, v, t)
             out.append((j, v))
             values.append(v)
         if comp is not None:
-            rest = self._complement(values, reuse)
+            rest = self._complement(values, temporaries is not None)
             lo = rest.min() if type(rest) is np.ndarray else rest
             if not lo >= -PROB_TOL:
                 for j, v in out:
@@ -542,14 +561,15 @@ class _Cohort:
         return out
 
     def _complement(self, values: list[Any], reuse: bool) -> Any:
-        """1 - (v1 + v2 + ...), added from the left; with ``reuse``, in an array of the
-        cohort that the next call overwrites."""
+        """1 - (v1 + v2 + ...), added from the left; with ``reuse``, in a scratch array
+        that the next call overwrites."""
         shapes = [v.shape for v in values if type(v) is np.ndarray]
         if not reuse or self.scratch is None or not shapes:
             return 1.0 - _sum(values)
-        shape = (
-            shapes[0] if shapes.count(shapes[0]) == len(shapes) else np.broadcast_shapes(*shapes)
-        )
+        shape = shapes[0]
+        for other in shapes[1:]:
+            if other != shape:
+                shape = _broadcast(shape, other)
         out = self.scratch.get("rest", shape)
         if len(values) > 1:
             np.add(values[0], values[1], out=out)
@@ -560,6 +580,11 @@ class _Cohort:
 
     def discount(self, rate: float, c: int) -> Any:
         return (1.0 + rate) ** (-c * self.L)
+
+
+@functools.cache
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return np.broadcast_shapes(a, b)
 
 
 def _sum(values: list[Any]) -> Any:
@@ -608,12 +633,14 @@ def transition_matrix(
 
 
 class _Scratch:
-    """Arrays for temporaries that are used up at once (a row's complement, a flow, a
-    discounted increment), shared by the cohorts of a run so that they stay in the
-    processor's cache: one per purpose and shape."""
+    """Memory for the temporaries of the cohorts run together, reused so that it stays in
+    the processor's cache: one array per purpose and shape for values used up at once
+    (a row's complement, a flow, a discounted increment), and an :class:`ArrayPool` for
+    the values of the formulas."""
 
     def __init__(self) -> None:
         self._arrays: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+        self.pool = ArrayPool()
 
     def get(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
         out = self._arrays.get((purpose, shape))
@@ -630,11 +657,13 @@ class _Run:
     can advance together, cycle by cycle, sharing one memo (:func:`run_cohorts`).
 
     ``n`` is the number of draws or a shape (k, n) of stacked cohorts (see
-    :class:`_Cohort`). The cycle loop allocates no arrays: it works on two occupancy
-    arrays (one row per state) that swap roles every cycle, the per-cycle values of the formulas are computed in arrays reused
-    from cycle to cycle (see :class:`_Cohort`), and temporaries go to a :class:`_Scratch`.
-    A flow ``m_{t-1,i} P_ij`` is written straight into ``m_t[j]`` when it is the first
-    inflow of ``j``; flows into a state whose occupancy is not needed (an absorbing state
+    :class:`_Cohort`). The cycle loop allocates no arrays and makes one pass over the
+    draws per arithmetic operation. The occupancy of each state is an array: ``m_t[j]``
+    is taken from the pool of the :class:`_Scratch` at the first inflow of ``j`` (the
+    flow ``m_{t-1,i} P_ij`` is computed straight into it) and ``m_{t-1}[j]`` goes back to
+    the pool at the end of the cycle; the values of the formulas are computed in arrays
+    of the pool too (see :class:`_Cohort`), and other temporaries go to the scratch
+    arrays, so that the arrays of a cycle reuse memory still in the cache. Flows into a state whose occupancy is not needed (an absorbing state
     without rewards or payoffs, typically ``dead``) are skipped unless a payoff needs
     them. Rewards that do not change with the cycle are applied once, at the end, to
     discounted occupancies and flows accumulated per discount rate; states whose
@@ -679,8 +708,7 @@ class _Run:
                     f"{dict(zip(model.states, np.round(shares, 6).tolist(), strict=True))} for "
                     f"draw {k % cohort.n} must lie in [0, 1] and sum to 1"
                 )
-        self.m = m
-        self.m_next = np.empty((S, *shape))
+        self.m = [np.array(row) for row in m]  # per state: an array of its occupancy
         self.flow_buf = scratch.get("flow", shape)
         self.tmp = scratch.get("tmp", shape)
         self.corr = model.correction
@@ -790,16 +818,17 @@ class _Run:
 
     def step(self, t: int) -> None:
         """Cycle t: m_t = m_{t-1} P_t, and the rewards of the cycle (call under np.errstate)."""
-        cohort, flow_buf, tmp = self.cohort, self.flow_buf, self.tmp
+        cohort, flow_buf, tmp, pool = self.cohort, self.flow_buf, self.tmp, self.scratch.pool
         e = cohort.env_at(t)
-        m, m_next = self.m, self.m_next
+        m = self.m
+        m_next: list[Any] = [None] * len(m)  # m_t[j], from the pool at the first inflow of j
         disc = {rate: cohort.discount(rate, t) for rate in self.rates}  # d_t
-        written = [False] * len(m)  # whether m_t[j] has had an inflow this cycle
         self.flowed.clear()
+        temporaries: list[np.ndarray] = []
         for i, entries in self.plan:
             row = self.static_rows.get(i)
             if row is None:
-                row = cohort.row(i, e, t, reuse=True)
+                row = cohort.row(i, e, t, temporaries)
             mi = m[i]
             for (j, v), entry in zip(row, entries, strict=True):
                 if entry is None:  # a flow that nothing needs
@@ -814,15 +843,14 @@ class _Run:
                 if keep_flow is not None:  # kept until the per-cycle payoffs
                     flow = np.multiply(mi, v, out=keep_flow)
                     self.flowed.add((i, j))
-                elif kept and not written[j]:
+                elif kept and m_next[j] is None:
                     # first inflow of j: the flow is computed straight into m_t[j] and its
                     # discounted sum is accumulated before later inflows add to it
-                    flow = m_next[j]
+                    flow = m_next[j] = pool.take(self.shape)
                     if one:
                         np.copyto(flow, mi)
                     else:
                         np.multiply(mi, v, out=flow)
-                    written[j] = True
                     kept = False
                 elif one:
                     flow = mi
@@ -831,13 +859,16 @@ class _Run:
                 for acc, rate in accumulators:
                     np.add(acc, np.multiply(flow, disc[rate], out=tmp), out=acc)
                 if kept:
-                    if written[j]:
+                    if m_next[j] is not None:
                         np.add(m_next[j], flow, out=m_next[j])
                     else:
+                        m_next[j] = pool.take(self.shape)
                         np.copyto(m_next[j], flow)
-                        written[j] = True
+            while temporaries:
+                pool.give(temporaries.pop())
         for j in self.tracked:
-            if not written[j]:
+            if m_next[j] is None:  # no inflow this cycle
+                m_next[j] = pool.take(self.shape)
                 m_next[j].fill(0.0)
         weights = {rate: self.weight(rate, t, d) for rate, d in disc.items()}
         for (rate, states), acc in self.occupancy.items():
@@ -851,14 +882,19 @@ class _Run:
                     np.add(x, m_next[s], out=x)
             np.add(acc, np.multiply(x, w, out=tmp), out=acc)
         if self.has_dynamic_rewards:
-            self._dynamic_rewards(t, e, disc)
-        self.m, self.m_next = m_next, m
+            self._dynamic_rewards(t, e, disc, m_next)
+        for j in self.tracked:  # m_{t-1} is used up
+            pool.give(m[j])
+            m[j] = m_next[j]
         if self.trace is not None:
-            self.trace[..., t, :] = np.moveaxis(m_next, 0, -1)
+            for s, row in enumerate(m):
+                self.trace[..., t, s] = row
 
-    def _dynamic_rewards(self, t: int, e: Mapping[str, Any], disc: Mapping[float, Any]) -> None:
+    def _dynamic_rewards(
+        self, t: int, e: Mapping[str, Any], disc: Mapping[float, Any], m_next: list[Any]
+    ) -> None:
         """The rewards and transition payoffs of cycle t that change with the cycle."""
-        cohort, corr, m, m_next = self.cohort, self.corr, self.m, self.m_next
+        cohort, corr, m = self.cohort, self.corr, self.m
         for acc, rate, _, dynamic_s, _, dynamic_t in self.plans:
             if dynamic_s:
                 d0 = cohort.discount(rate, t - 1)
@@ -872,11 +908,14 @@ class _Run:
                     else:
                         occ = 0.5 * (m[s] * d0 + m_next[s] * d1)
                     acc += occ * r
+                    cohort.give_back(f, r)
             if dynamic_t:
                 d1 = disc[rate]
                 for i, j, f in dynamic_t:
                     if (i, j) in self.flowed:
-                        acc += self.flow_now[(i, j)] * (cohort.value(f, e) * d1)
+                        r = cohort.value(f, e)
+                        acc += self.flow_now[(i, j)] * (r * d1)
+                        cohort.give_back(f, r)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """Discounted expected cost and effect, shape (n,) each (after the last cycle)."""
@@ -932,8 +971,9 @@ def run_markov(
     >>> round(float(cost[0]), 4)   # 100/1.5 + 100/1.5**2
     111.1111
     """
-    memo = Memo()
-    run = _Run(model, env, n, start, trace=trace, context=context, memo=memo)
+    scratch = _Scratch()
+    memo = Memo(scratch.pool)
+    run = _Run(model, env, n, start, trace=trace, context=context, memo=memo, scratch=scratch)
     with np.errstate(all="ignore"):
         for t in range(1, model.cycles + 1):
             memo.clear()
@@ -1042,7 +1082,8 @@ def _lockstep(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Runs ``(model, env, start, context, n or shape)`` advanced together, cycle by cycle,
     sharing a memo and scratch arrays."""
-    memo, scratch = Memo(), _Scratch()
+    scratch = _Scratch()
+    memo = Memo(scratch.pool)
     started = [
         _Run(model, env, shape, start, trace=False, context=context, memo=memo, scratch=scratch)
         for model, env, start, context, shape in runs
