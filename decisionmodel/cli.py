@@ -180,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_voi_parser(sub)  # decisionmodel voi evpi|evppi|evsi (arguments in decisionmodel/voi/cli.py)
     from decisionmodel.evidence.cli import add_evidence_parser
 
-    add_evidence_parser(sub)  # decisionmodel evidence fit|summary|check (decisionmodel/evidence/cli.py)
+    add_evidence_parser(
+        sub
+    )  # decisionmodel evidence fit|summary|check (decisionmodel/evidence/cli.py)
     return parser
 
 

@@ -54,6 +54,11 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 #: keys allowed in any declaration that do not affect the draws
 METADATA_KEYS = ("source", "description", "unit", "verified", "confidence", "notes")
+#: keys linking a declaration to the evidence layer and to patient profiles:
+#: ``posterior: MODEL.OUTPUT`` (draws come from that evidence model's posterior output
+#: when the analysis uses the evidence; the declared distribution is the prior fallback)
+#: and ``profile: KEY`` (a patient-profile value replaces a fixed value, e.g. ``age``)
+LINK_KEYS = ("posterior", "profile")
 
 
 def _fail(where: str, name: str, why: str) -> ParameterError:
@@ -142,9 +147,26 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
     missing = [a for a in required if a not in out]
     if missing:
         raise _fail(where, name, f"{dist} needs argument(s) {', '.join(missing)}")
-    extra = [k for k in out if k not in required and k != "distribution" and k not in METADATA_KEYS]
+    extra = [
+        k
+        for k in out
+        if k not in required and k != "distribution" and k not in METADATA_KEYS + LINK_KEYS
+    ]
     if extra:
         raise _fail(where, name, f"{dist} does not take argument(s) {', '.join(map(str, extra))}")
+    link = out.get("posterior")
+    if link is not None:
+        parts = link.split(".") if isinstance(link, str) else []
+        if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+            raise _fail(where, name, f"posterior must be 'MODEL.OUTPUT', got {link!r}")
+        if dist == "dirichlet":
+            raise _fail(where, name, "a dirichlet group cannot take a posterior")
+    key = out.get("profile")
+    if key is not None:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise _fail(where, name, f"profile must be a profile key name, got {key!r}")
+        if dist != "fixed":
+            raise _fail(where, name, "only a fixed value can be set from a patient profile")
     if dist == "fixed":
         v = out["value"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):

@@ -280,3 +280,28 @@ def test_as_arrays_valid_inputs():
 def test_as_arrays_errors(params):
     with pytest.raises(ParameterError):
         as_arrays(params)
+
+
+def test_posterior_and_profile_links_are_validated():
+    from decisionmodel.params import normalise_spec
+
+    spec = normalise_spec(
+        "p",
+        {"distribution": "beta", "alpha": 2, "beta": 3, "posterior": "surgical_risk.p_mort90_lung"},
+    )
+    assert spec["posterior"] == "surgical_risk.p_mort90_lung"
+    assert normalise_spec("age", {"value": 62, "profile": "age"})["profile"] == "age"
+    bad = [
+        ({"distribution": "beta", "alpha": 2, "beta": 3, "posterior": "no_dot"}, "MODEL.OUTPUT"),
+        ({"distribution": "beta", "alpha": 2, "beta": 3, "posterior": "a.b.c"}, "MODEL.OUTPUT"),
+        ({"distribution": "beta", "alpha": 2, "beta": 3, "posterior": 3}, "MODEL.OUTPUT"),
+        ({"distribution": "beta", "alpha": 2, "beta": 3, "profile": "age"}, "fixed value"),
+        ({"value": 62, "profile": "not a key"}, "profile key"),
+        (
+            {"distribution": "dirichlet", "alpha": [1, 2], "names": ["a", "b"], "posterior": "m.o"},
+            "dirichlet",
+        ),
+    ]
+    for decl, why in bad:
+        with pytest.raises(ParameterError, match=why):
+            normalise_spec("x", decl, "f.yaml")

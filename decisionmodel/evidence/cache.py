@@ -218,6 +218,8 @@ def key_document(
         "chains": int(chains),
         "pymc": _version("pymc"),
         "sampler_version": _version(sampler) if sampler != "pymc" else _version("pymc"),
+        # only when set, so that models without extra settings keep their keys
+        **({"sample_kwargs": dict(spec.sample_kwargs)} if spec.sample_kwargs else {}),
     }
 
 

@@ -75,7 +75,12 @@ def add_evidence_parser(sub: Any) -> argparse.ArgumentParser:
         default=DEFAULT_SAMPLER,
         help=f"NUTS sampler (default {DEFAULT_SAMPLER})",
     )
-    common.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    common.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        help="draws per chain (default: the model's own, 1000 or more)",
+    )
     common.add_argument("--tune", type=int, default=1000, help="tuning steps (default 1000)")
     common.add_argument("--chains", type=int, default=4, help="chains (default 4)")
     common.add_argument(
@@ -310,7 +315,7 @@ def run_evidence(args: argparse.Namespace) -> int:
     from decisionmodel.exceptions import EvidenceModelError
 
     for label in ("draws", "chains", "jobs"):
-        if getattr(args, label) < 1:
+        if getattr(args, label) is not None and getattr(args, label) < 1:
             raise EvidenceModelError(f"--{label} {getattr(args, label)}: must be at least 1")
     if args.tune < 0:
         raise EvidenceModelError(f"--tune {args.tune}: must be at least 0")

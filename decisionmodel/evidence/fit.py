@@ -521,6 +521,7 @@ def _sample(
             progressbar=progress,
             quiet=not progress,
             compute_convergence_checks=False,
+            **dict(spec.sample_kwargs),
         )
     if not isinstance(dt, xr.DataTree) or "posterior" not in dt.children:
         raise EvidenceModelError(
@@ -534,7 +535,7 @@ def fit(
     evidence: EvidenceLike = None,
     *,
     rng: np.random.Generator | int,
-    draws: int = 1000,
+    draws: int | None = None,
     tune: int = 1000,
     chains: int = 4,
     sampler: Literal["pymc", "nutpie"] = DEFAULT_SAMPLER,
@@ -561,8 +562,12 @@ def fit(
         One integer is drawn from it as PyMC's ``random_seed`` (an int is used as the
         seed of a new generator). The same state gives the same posterior, and the same
         cache entry.
-    draws, tune, chains : int
-        Kept draws and tuning steps per chain, and chains.
+    draws : int, optional
+        Kept draws per chain; by default the model's own ``spec.draws`` (1,000 unless
+        the model asks for more, e.g. ``crlm_survival``: 2,000).
+    tune, chains : int
+        Tuning steps per chain, and chains. The model's further NUTS settings
+        (``spec.sample_kwargs``, e.g. ``target_accept``) are always applied.
     sampler : {"pymc", "nutpie"}
         NUTS implementation, passed explicitly as ``nuts_sampler`` (PyMC would otherwise
         pick nutpie whenever it is installed). Default :data:`DEFAULT_SAMPLER` =
@@ -642,6 +647,8 @@ def fit(
     1
     """
     spec = get_spec(spec_or_name)
+    if draws is None:
+        draws = spec.draws
     if sampler not in SAMPLERS:
         raise EvidenceModelError(
             f"unknown sampler {sampler!r} (choose one of {', '.join(SAMPLERS)})"
@@ -778,7 +785,7 @@ def _prefit_parallel(
                 digests,
                 seed=_seed_from(model_rng(seed, spec.name)),
                 sampler=settings.get("sampler", DEFAULT_SAMPLER),
-                draws=int(settings.get("draws", 1000)),
+                draws=int(settings.get("draws") or spec.draws),
                 tune=int(settings.get("tune", 1000)),
                 chains=int(settings.get("chains", 4)),
             )

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -99,6 +99,13 @@ class ModelSpec:
         columns :data:`CHECK_COLUMNS`.
     version : str
         Bump when the model changes (part of the cache key).
+    draws : int
+        Kept draws per chain when the caller does not say (``fit(draws=None)``): a model
+        whose posterior mixes slowly asks for more than the usual 1,000 here.
+    sample_kwargs : mapping
+        Further NUTS settings passed to :func:`pymc.sample` for this model, e.g.
+        ``{"target_accept": 0.9}``; JSON-able values only (they are part of the cache
+        key).
     """
 
     name: str
@@ -107,6 +114,8 @@ class ModelSpec:
     outputs: Callable[[xr.DataTree], dict[str, xr.DataArray]]
     checks: Callable[[xr.DataTree, Mapping[str, EvidenceFile]], pd.DataFrame]
     version: str = "1"
+    draws: int = 1000
+    sample_kwargs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 def empty_checks() -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pymc as pm
 import pytest
 import xarray as xr
 
+from decisionmodel.evidence import cache as _cache
 from decisionmodel.evidence import fit as fitmod
 from decisionmodel.evidence import registry
 from decisionmodel.evidence.files import load_all
@@ -135,8 +136,19 @@ def posterior_tree(**arrays) -> xr.DataTree:
 
 def test_modelspec_contract():
     fields = [(f.name, f.default) for f in dataclasses.fields(ModelSpec)]
-    assert [f for f, _ in fields] == ["name", "files", "build", "outputs", "checks", "version"]
-    assert fields[-1][1] == "1"
+    names = [f for f, _ in fields]
+    assert names == [
+        "name",
+        "files",
+        "build",
+        "outputs",
+        "checks",
+        "version",
+        "draws",
+        "sample_kwargs",
+    ]
+    assert dict(fields)["version"] == "1" and dict(fields)["draws"] == 1000
+    assert TOY.sample_kwargs == {}
     with pytest.raises(dataclasses.FrozenInstanceError):
         TOY.name = "x"  # type: ignore[misc]
     assert tuple(empty_checks().columns) == CHECK_COLUMNS
@@ -196,6 +208,22 @@ def test_fit_samples_with_explicit_settings_and_records_them(toy_dir, fake, tmp_
     assert len(a["cache_key"]) == 64 and "toy" in a["evidence"]
     # the fake draws the exact posterior Beta(18, 284)
     assert float(dt["posterior"]["p"].mean()) == pytest.approx(18 / 302, rel=0.02)
+
+
+def test_fit_applies_the_models_own_draws_and_nuts_settings(toy_dir, fake, tmp_path):
+    spec = dataclasses.replace(TOY, draws=1500, sample_kwargs={"target_accept": 0.93})
+    fit(spec, toy_dir, rng=1, cache_dir=tmp_path / "c")
+    fit(spec, toy_dir, rng=1, cache_dir=tmp_path / "c", draws=300)  # the caller's wins
+    first, second = fake.calls
+    assert first["draws"] == 1500 and first["target_accept"] == 0.93
+    assert second["draws"] == 300 and second["target_accept"] == 0.93
+    # the NUTS settings are part of the cache key; models without them keep their keys
+    ev = {"toy": "0" * 64}
+    kw = {"seed": 1, "sampler": "pymc", "draws": 10, "tune": 10, "chains": 2}
+    assert _cache.cache_key(spec, ev, **kw) != _cache.cache_key(
+        dataclasses.replace(spec, sample_kwargs={"target_accept": 0.8}), ev, **kw
+    )
+    assert "sample_kwargs" not in _cache.key_document(TOY, ev, **kw)
 
 
 def test_fit_accepts_an_int_seed_and_a_name(toy_dir, fake, tmp_path, monkeypatch):
