@@ -49,6 +49,32 @@ def _wtp(args: argparse.Namespace, tree) -> list[float]:
     return values
 
 
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _profile(args: argparse.Namespace):
+    """The patient profile of ``--profile-file`` and ``--profile KEY=VALUE`` (or None)."""
+    if not args.profile and not args.profile_file:
+        return None
+    from decisionmodel.clinical.profile import (
+        PatientProfile,
+        load_profile,
+        merge,
+        parse_profile_items,
+    )
+
+    base = load_profile(args.profile_file) if args.profile_file else PatientProfile()
+    return merge(base, parse_profile_items(args.profile)) if args.profile else base
+
+
+def _fit_kwargs(args: argparse.Namespace) -> dict:
+    kw: dict = {"jobs": args.jobs}
+    if args.cache_dir:
+        kw["cache_dir"] = args.cache_dir
+    return kw
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from decisionmodel.report import analyse, format_table
     from decisionmodel.tree.io import load_tree
@@ -57,6 +83,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
     tree = load_tree(args.tree)
     wtp = _wtp(args, tree)
+    profile = _profile(args)
     show_progress = not args.json and sys.stderr.isatty() and args.samples >= 20_000
     result = analyse(
         tree,
@@ -65,11 +92,73 @@ def _cmd_run(args: argparse.Namespace) -> int:
         wtp=wtp,
         protocol=_protocol(args.protocol),
         progress=show_progress,
+        evidence=not args.priors_only,
+        profile=profile,
+        fit_kwargs=_fit_kwargs(args),
+        say=None if args.quiet else _say,
     )
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(format_table(result))
+    return 0
+
+
+def _cmd_subgroups(args: argparse.Namespace) -> int:
+    from decisionmodel.clinical.profile import tree_values
+    from decisionmodel.subgroups import subgroup_heatmap, subgroup_table
+    from decisionmodel.tree.io import load_tree
+
+    if args.samples < 1:
+        raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
+    tree = load_tree(args.tree)
+    wtp = _wtp(args, tree)
+    profile = _profile(args)
+    table = subgroup_table(
+        tree,
+        samples=args.samples,
+        seed=args.seed,
+        wtp=wtp,
+        evidence=not args.priors_only,
+        fit_kwargs=_fit_kwargs(args),
+        values=tree_values(profile) if profile is not None else None,
+        say=None if args.quiet else _say,
+    )
+    if args.figure:
+        out = Path(args.figure)
+        if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        subgroup_heatmap(table).savefig(out, bbox_inches="tight", dpi=150)
+        if not args.quiet:
+            _say(f"wrote {out}")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "tree": args.tree,
+                    "samples": args.samples,
+                    "seed": args.seed,
+                    "wtp": wtp,
+                    "subgroups": table.to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
+    else:
+        cols = [
+            "fong",
+            "molecular",
+            "m1",
+            "wtp",
+            "recommended",
+            "p_ce",
+            "p_curative",
+            "inc_effect",
+            "inc_cost",
+            "evpi",
+        ]
+        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     return 0
 
 
@@ -134,24 +223,50 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="probabilistic analysis: the decision table of a tree")
-    run.add_argument("tree", help="tree file (YAML)")
-    run.add_argument("--samples", type=int, default=10_000, help="parameter draws (default 10000)")
-    run.add_argument("--seed", type=int, default=20261127, help="random seed (default 20261127)")
-    run.add_argument(
-        "--wtp",
-        type=float,
-        nargs="+",
-        action="extend",
-        help="willingness to pay per unit of effect (default: the tree file's wtp)",
+    sgp = sub.add_parser(
+        "subgroups",
+        help="the decision over Fong score 0-5 x RAS/BRAF x M1a/M1b, with a heatmap",
     )
+    for p in (run, sgp):
+        p.add_argument("tree", help="tree file (YAML)")
+        p.add_argument(
+            "--samples", type=int, default=10_000, help="parameter draws (default 10000)"
+        )
+        p.add_argument("--seed", type=int, default=20261127, help="random seed (default 20261127)")
+        p.add_argument(
+            "--wtp",
+            type=float,
+            nargs="+",
+            action="extend",
+            help="willingness to pay per unit of effect (default: the tree file's wtp)",
+        )
+        p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+        p.add_argument(
+            "--profile",
+            action="append",
+            metavar="KEY=VALUE",
+            help="patient characteristic, e.g. fong=3, braf=mutant, dfi_months=8, age=70 (repeatable)",
+        )
+        p.add_argument(
+            "--profile-file", help="patient profile file (YAML mapping of the same keys)"
+        )
+        p.add_argument(
+            "--priors-only",
+            action="store_true",
+            help="draw every parameter from its declared prior (no evidence fits)",
+        )
+        p.add_argument(
+            "--jobs", type=int, default=2, help="evidence models fitted at once (default 2)"
+        )
+        p.add_argument("--cache-dir", help="posterior cache directory (default: platform cache)")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sgp.add_argument("--figure", help="write the heatmap (.png, .svg or .pdf)")
+    sgp.set_defaults(func=_cmd_subgroups)
     run.add_argument(
         "--protocol",
         action="append",
         metavar="NODE=ACTION",
         help="fix an embedded decision by protocol (repeatable)",
-    )
-    run.add_argument(
-        "--json", action="store_true", help="print the decision table as one JSON object"
     )
     run.set_defaults(func=_cmd_run)
 

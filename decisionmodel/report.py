@@ -17,12 +17,24 @@ prints (see the README):
     the willingness-to-pay values, the number of draws and the seed.
 ``tree``, ``name``, ``currency``, ``effect_unit``
     where the tree came from and its units.
+``evidence``
+    ``used`` (true when posterior draws replaced linked parameters) and ``models``
+    (evidence model -> ``draws``, ``from_cache``, ``cache_key``, ``parameters``: tree
+    parameter -> ``MODEL.OUTPUT``).
+``profile``, ``candidacy``, ``not_offered`` (only with a patient profile)
+    ``profile``: the stated characteristics, ``description`` (one line) and the
+    ``covariates`` passed to the survival model; ``candidacy``: ``eligible`` (bool),
+    ``reasons`` and ``unknown`` (principles not stated); when the patient is not a
+    candidate for curative-intent surgery, the tree's curative policies (``roles.curative``)
+    are left out of ``policies``, ``recommended`` and ``evpi`` and listed in
+    ``not_offered`` with their expected ``cost`` and ``effect`` (what surgery would have
+    yielded) and the ``reason``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -30,7 +42,6 @@ import numpy as np
 import xarray as xr
 
 from decisionmodel.cea import decision_table, expected_loss
-from decisionmodel.params import sample_parameters
 from decisionmodel.tree.compile import compile_tree
 from decisionmodel.tree.evaluate import evaluate
 
@@ -99,6 +110,11 @@ def analyse(
     wtp: Sequence[float],
     protocol: Mapping[str, str] | None = None,
     progress: bool = False,
+    evidence: bool = True,
+    profile: Any = None,
+    posteriors: Mapping[str, xr.DataTree] | None = None,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Probabilistic analysis of a tree: draw parameters, evaluate every policy, summarise.
 
@@ -115,17 +131,96 @@ def analyse(
         Decisions fixed by protocol (node id or label → action).
     progress : bool
         Show a progress bar while evaluating.
+    evidence : bool
+        Draw the parameters linked to evidence models (``posterior: MODEL.OUTPUT``) from
+        their posteriors, fitting the models or reading them from the cache (default);
+        ``False`` draws every parameter from its declared prior.
+    profile : PatientProfile, optional
+        A :class:`decisionmodel.clinical.profile.PatientProfile`: its survival
+        covariates go to the evidence models' profile outputs, its values replace the
+        parameters declared with ``profile: KEY``, and its candidacy for curative-intent
+        surgery decides which policies are offered (see the module docstring).
+    posteriors, fit_kwargs
+        Passed to :func:`decisionmodel.evidence.tree_draws.tree_draws`.
+    say : callable, optional
+        Receives one-line progress messages.
 
     Returns
     -------
     dict
         The decision-table contract of the module docstring.
     """
+    from decisionmodel.evidence.tree_draws import tree_draws
+    from decisionmodel.roles import strategy_roles
+
     ct = compile_tree(tree, protocol)
-    params = sample_parameters(tree, samples, np.random.default_rng(seed))
+    roles = strategy_roles(ct)
+    covariates: dict[str, Any] = {}
+    values: dict[str, float] = {}
+    cand = None
+    if profile is not None:
+        from decisionmodel.clinical.candidacy import assess_candidacy
+        from decisionmodel.clinical.profile import survival_covariates, tree_values
+
+        covariates = survival_covariates(profile)
+        values = tree_values(profile)
+        declared = tree.graph.get("roles") or {}
+        cand = assess_candidacy(
+            profile,
+            declared.get("procedure", "hepatectomy"),
+            lung_resection=(
+                tuple(declared["lung_resection"])
+                if isinstance(declared.get("lung_resection"), list)
+                else declared.get("lung_resection")
+            ),
+        )
+    params, info = tree_draws(
+        tree,
+        samples,
+        rng=np.random.default_rng(seed),
+        evidence=evidence,
+        covariates=covariates,
+        values=values,
+        posteriors=posteriors,
+        fit_kwargs=fit_kwargs,
+        say=say,
+    )
+    if say is not None:
+        say(f"evaluating {len(ct.policies)} policies on {samples:,} draws")
     outcomes = evaluate(ct, params, progress=progress)
-    out = summarise(outcomes, wtp, samples=samples, seed=seed)
+    offered = roles.offered(True if cand is None else bool(cand.eligible))
+    out = summarise(outcomes.sel(strategy=offered), wtp, samples=samples, seed=seed)
+    for key in ("name", "currency", "effect_unit"):
+        if key in outcomes.attrs and key not in out:
+            out[key] = outcomes.attrs[key]
     out["tree"] = str(tree.graph.get("source_file", ""))
+    out["evidence"] = {"used": bool(info["models"]), "models": info["models"]}
+    if profile is not None:
+        from decisionmodel.clinical.profile import describe
+
+        out["profile"] = {
+            "stated": {
+                k: (list(v) if isinstance(v, tuple) else v) for k, v in profile.stated().items()
+            },
+            "description": describe(profile),
+            "covariates": covariates,
+            "values": info["profile_values"],
+        }
+        out["candidacy"] = {
+            "eligible": bool(cand.eligible),
+            "reasons": list(cand.reasons),
+            "unknown": list(cand.unknown),
+        }
+        out["not_offered"] = [
+            {
+                "name": name,
+                "cost": float(outcomes["cost"].sel(strategy=name).mean()),
+                "effect": float(outcomes["effect"].sel(strategy=name).mean()),
+                "reason": "; ".join(cand.reasons),
+            }
+            for name in outcomes["strategy"].values.tolist()
+            if name not in offered
+        ]
     return out
 
 
@@ -162,6 +257,25 @@ def format_table(result: Mapping[str, Any]) -> str:
     if result.get("name"):
         title += f" — {result['name']}"
     lines.append(title)
+    if result.get("profile"):
+        lines.append(f"Patient: {result['profile']['description']}")
+    cand = result.get("candidacy")
+    if cand is not None:
+        if cand["eligible"]:
+            lines.append("Candidate for curative-intent surgery: yes")
+        else:
+            lines.append(
+                "Candidate for curative-intent surgery: NO — " + "; ".join(cand["reasons"])
+            )
+        if cand.get("unknown"):
+            stated = [u.split(":")[0] for u in cand["unknown"]]
+            lines.append("  not stated (assumed met): " + "; ".join(stated))
+    ev = result.get("evidence")
+    if ev and ev.get("used"):
+        models = ", ".join(
+            f"{m} ({'cache' if r.get('from_cache') else 'fitted'})" for m, r in ev["models"].items()
+        )
+        lines.append(f"Posterior draws from: {models}")
     headers = [
         "policy",
         f"cost {cur}".strip(),
@@ -208,5 +322,10 @@ def format_table(result: Mapping[str, Any]) -> str:
             f"At {_fmt(w)} {cur}/{unit}: recommended {rec!r}; EVPI {_fmt(evpi, 2)} {cur} per person".replace(
                 "  ", " "
             )
+        )
+    for p in result.get("not_offered", []):
+        lines.append(
+            f"Not offered: {p['name']!r} (would yield {_fmt(p['effect'], 2)} {unit} "
+            f"at {_fmt(p['cost'])} {cur}): {p['reason']}".replace("  ", " ")
         )
     return "\n".join(lines)

@@ -225,6 +225,7 @@ __all__ = [
     "GOMPERTZ_B",
     "SAMPLER_SETTINGS",
     "SPECS",
+    "SYSTEMIC_PROFILE_KEYS",
     "CrlmData",
     "MedianTarget",
     "ProfileError",
@@ -236,6 +237,7 @@ __all__ = [
     "crlm_data",
     "crlm_outputs",
     "crlm_predictions",
+    "crlm_profile_outputs",
     "profile_log_hr",
     "survival_by_profile",
     "systemic_checks",
@@ -1008,6 +1010,60 @@ def profile_log_hr(dt: xr.DataTree | xr.Dataset, profile: Mapping[str, Any]) -> 
     return _sample_dims(eta)
 
 
+#: covariates that also act without resection (prognostic in metastatic colorectal cancer
+#: whatever the treatment); the Fong criteria and extrahepatic disease describe the
+#: resected population and act only on ``hr_profile``
+SYSTEMIC_PROFILE_KEYS: tuple[str, ...] = ("ras", "braf")
+
+
+def crlm_profile_outputs(
+    dt: xr.DataTree | xr.Dataset, covariates: Mapping[str, Any]
+) -> dict[str, xr.DataArray]:
+    r"""Hazard multipliers of a patient profile, for the tree's profile parameters.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree or Dataset
+        A ``crlm_survival`` fit.
+    covariates : mapping
+        The keys of :func:`profile_log_hr` (``fong``, ``ras``, ``braf``,
+        ``extrahepatic``; ``margin`` is ignored here because the tree models the margin
+        itself); missing keys keep the pooled mix, so ``{}`` gives multipliers of exactly 1.
+
+    Returns
+    -------
+    dict
+        ``hr_profile``: :math:`e^{\eta}` of the whole profile, the multiplier of the
+        disease hazards after resection (the tree raises the cure fraction to this power
+        and multiplies the hazards of the non-cured by it); ``hr_profile_systemic``: the
+        multiplier from RAS and BRAF alone (:data:`SYSTEMIC_PROFILE_KEYS`), applied to the
+        survival hazard on systemic therapy, **an assumption**: the same hazard ratios
+        with and without resection, centred at the resected cohorts' prevalences.
+        Both over ``(chain, draw)``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset({
+    ...     "fong_attenuation": (("chain", "draw"), [[0.5]]),
+    ...     "log_hr_fong_univariable": (("chain", "draw", "fong_criterion"), [[[0.4] * 5]]),
+    ...     "fong_score_mean": (("chain", "draw"), [[2.0]]),
+    ...     "log_hr_covariate": (("chain", "draw", "covariate"), [[[0.47, 0.62, 0.94, 0.64]]]),
+    ...     "prevalence": (("chain", "draw", "covariate"), [[[0.18, 0.33, 0.03, 0.1]]]),
+    ... }, coords={"fong_criterion": list(FONG_CRITERIA), "covariate": ["r1", "ras", "braf",
+    ...     "extrahepatic"]})
+    >>> out = crlm_profile_outputs(xr.DataTree.from_dict({"posterior": post}), {"fong": 4})
+    >>> round(out["hr_profile"].item(), 4), out["hr_profile_systemic"].item()  # exp(0.5*0.4*2)
+    (1.4918, 1.0)
+    """
+    cov = {k: v for k, v in covariates.items() if k != "margin"}
+    systemic = {k: cov[k] for k in SYSTEMIC_PROFILE_KEYS if k in cov}
+    return {
+        "hr_profile": np.exp(profile_log_hr(dt, cov)),
+        "hr_profile_systemic": np.exp(profile_log_hr(dt, systemic)),
+    }
+
+
 def survival_by_profile(
     dt: xr.DataTree | xr.Dataset,
     profile: Mapping[str, Any] | None,
@@ -1615,6 +1671,7 @@ SPECS: list[ModelSpec] = [
         version="1",
         draws=SAMPLER_SETTINGS["crlm_survival"]["draws"],
         sample_kwargs={"target_accept": SAMPLER_SETTINGS["crlm_survival"]["target_accept"]},
+        profile_outputs=crlm_profile_outputs,
     ),
     ModelSpec(
         name="systemic_survival",

@@ -106,6 +106,11 @@ class ModelSpec:
         Further NUTS settings passed to :func:`pymc.sample` for this model, e.g.
         ``{"target_accept": 0.9}``; JSON-able values only (they are part of the cache
         key).
+    profile_outputs : callable, optional
+        ``profile_outputs(dt, covariates) -> dict[str, xr.DataArray]``: outputs that
+        depend on a patient's covariates (e.g. a profile's hazard multiplier), over
+        ``(chain, draw)`` like ``outputs``; an empty mapping means the pooled population.
+        Tree parameters link to them as to any output (``posterior: MODEL.NAME``).
     """
 
     name: str
@@ -116,6 +121,9 @@ class ModelSpec:
     version: str = "1"
     draws: int = 1000
     sample_kwargs: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    profile_outputs: Callable[[xr.DataTree, Mapping[str, Any]], dict[str, xr.DataArray]] | None = (
+        None
+    )
 
 
 def empty_checks() -> pd.DataFrame:

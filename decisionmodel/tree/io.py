@@ -160,7 +160,12 @@ def tree_from_dict(doc: Mapping[str, Any], where: str = "<dict>") -> nx.DiGraph:
     for key in GRAPH_KEYS:
         if key in doc:
             G.graph[key] = doc[key]
-    for key, kind in (("parameters", Mapping), ("derived", Mapping), ("markov", Mapping)):
+    for key, kind in (
+        ("parameters", Mapping),
+        ("derived", Mapping),
+        ("markov", Mapping),
+        ("roles", Mapping),
+    ):
         if key in G.graph and G.graph[key] is None:
             G.graph[key] = {}
         if key in G.graph and not isinstance(G.graph[key], kind):

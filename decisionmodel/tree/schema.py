@@ -45,6 +45,7 @@ GRAPH_KEYS = (
     "parameters",
     "derived",
     "markov",
+    "roles",
 )
 
 

@@ -146,6 +146,7 @@ def test_modelspec_contract():
         "version",
         "draws",
         "sample_kwargs",
+        "profile_outputs",
     ]
     assert dict(fields)["version"] == "1" and dict(fields)["draws"] == 1000
     assert TOY.sample_kwargs == {}

@@ -1,0 +1,266 @@
+"""Subgroup analysis: the decision table over Fong score x RAS/BRAF status x M1a/M1b.
+
+:func:`subgroup_table` runs the probabilistic analysis of a tree once per subgroup, with
+the evidence models fitted (or read from the cache) once and the **same** parameter draws
+in every subgroup (common random numbers: the same seed, the same resampling of the
+posteriors; only the profile's hazard multipliers change), and tabulates for each subgroup
+and willingness to pay:
+
+``recommended``
+    the policy with the highest expected net monetary benefit;
+``p_ce``
+    the probability that it is the most cost-effective;
+``p_curative``
+    the probability that one of the curative policies (the tree's ``roles.curative``) is the
+    most cost-effective;
+``inc_effect``, ``inc_cost``
+    expected incremental QALYs and costs of the best curative policy (highest expected NMB
+    among them) over the tree's reference strategy (``roles.reference``);
+``curative_effect``
+    expected QALYs of that curative policy;
+``evpi``
+    the expected value of perfect information per patient.
+
+:func:`subgroup_heatmap` draws the table as a figure.
+
+Examples
+--------
+>>> [(g["fong"], g["molecular"], g["m1"]) for g in default_subgroups()][:3]
+[(0, 'RAS/BRAF wild-type', 'M1a'), (0, 'RAS/BRAF wild-type', 'M1b'), (0, 'RAS mutant', 'M1a')]
+>>> len(default_subgroups())
+36
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from decisionmodel.exceptions import DecisionModelError
+
+__all__ = ["MOLECULAR", "default_subgroups", "subgroup_heatmap", "subgroup_table"]
+
+#: molecular groups: label -> (RAS, BRAF)
+MOLECULAR: dict[str, tuple[str, str]] = {
+    "RAS/BRAF wild-type": ("wild", "wild"),
+    "RAS mutant": ("mutant", "wild"),
+    "BRAF V600E": ("wild", "mutant"),
+}
+#: M1 category -> extrahepatic disease (M1a: liver only; M1b: liver and another organ)
+M1_EXTRAHEPATIC: dict[str, bool] = {"M1a": False, "M1b": True}
+
+
+def default_subgroups() -> list[dict[str, Any]]:
+    """Fong score 0-5 x the three molecular groups x M1a/M1b (36 subgroups).
+
+    Each subgroup is a dict with ``fong``, ``molecular``, ``m1``, ``covariates`` (the
+    keys of the survival model's profile: ``fong``, ``ras``, ``braf``, ``extrahepatic``)
+    and ``values`` (profile values of fixed parameters: ``extrahepatic`` 0/1).
+    """
+    out = []
+    for fong in range(6):
+        for label, (ras, braf) in MOLECULAR.items():
+            for m1, extra in M1_EXTRAHEPATIC.items():
+                out.append(
+                    {
+                        "fong": fong,
+                        "molecular": label,
+                        "m1": m1,
+                        "covariates": {
+                            "fong": fong,
+                            "ras": ras,
+                            "braf": braf,
+                            "extrahepatic": extra,
+                        },
+                        "values": {"extrahepatic": float(extra)},
+                    }
+                )
+    return out
+
+
+def subgroup_table(
+    tree: nx.DiGraph,
+    *,
+    samples: int,
+    seed: int,
+    wtp: Sequence[float],
+    subgroups: Sequence[Mapping[str, Any]] | None = None,
+    evidence: bool = True,
+    posteriors: Mapping[str, Any] | None = None,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    values: Mapping[str, float] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """The decision in each subgroup (see the module docstring for the columns).
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph
+        A tree with ``roles.curative`` and ``roles.reference`` and profile parameters
+        linked to an evidence model's profile outputs (e.g. ``trees/crlm.yaml``).
+    samples, seed, wtp
+        As for :func:`decisionmodel.report.analyse`.
+    subgroups : sequence of mapping, optional
+        Default :func:`default_subgroups`.
+    evidence : bool
+        Use the evidence posteriors (default); ``False`` uses the priors, on which the
+        profile parameters stay at their pooled value, so every subgroup is the same.
+    posteriors, fit_kwargs
+        Passed to :func:`decisionmodel.evidence.tree_draws.tree_draws`.
+    values : mapping, optional
+        Profile values for fixed parameters (e.g. ``{"age": 70}``), the same in every
+        subgroup.
+    say : callable, optional
+        Receives progress messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subgroup and WTP.
+
+    Raises
+    ------
+    DecisionModelError
+        The tree declares no curative strategy or no reference.
+    """
+    from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
+    from decisionmodel.evidence.tree_draws import evidence_links, tree_draws
+    from decisionmodel.roles import strategy_roles
+    from decisionmodel.tree.compile import compile_tree
+    from decisionmodel.tree.evaluate import evaluate
+
+    ct = compile_tree(tree)
+    roles = strategy_roles(ct)
+    if not roles.curative or roles.reference is None:
+        raise DecisionModelError(
+            f"{ct.where}: subgroups need 'roles:' with 'curative' and 'reference' strategies"
+        )
+    groups = list(subgroups) if subgroups is not None else default_subgroups()
+    w = [float(x) for x in wtp]
+    fits = dict(posteriors or {})
+    if evidence:
+        models = sorted({m for m, _ in evidence_links(tree).values()} - set(fits))
+        if models:
+            if say is not None:
+                say(f"evidence: fitting or loading {len(models)} model(s): {', '.join(models)}")
+            fits.update(fit_all(models, seed=DEFAULT_SEED, **dict(fit_kwargs or {})))
+    rows: list[dict[str, Any]] = []
+    for i, g in enumerate(groups, 1):
+        params, _ = tree_draws(
+            tree,
+            samples,
+            rng=np.random.default_rng(seed),
+            evidence=evidence,
+            covariates=g.get("covariates", {}),
+            values={**dict(values or {}), **dict(g.get("values", {}))},
+            posteriors=fits,
+        )
+        out = evaluate(ct, params)
+        names = [str(s) for s in out["strategy"].values]
+        curative = [n for n in names if n in roles.curative]
+        cost = out["cost"].values  # (strategy, sample)
+        eff = out["effect"].values
+        ref = names.index(roles.reference)
+        for lam in w:
+            nmb = lam * eff - cost
+            mean = nmb.mean(axis=1)
+            best = int(np.argmax(mean))
+            winners = np.argmax(nmb, axis=0)
+            cur_idx = [names.index(c) for c in curative]
+            best_cur = max(cur_idx, key=lambda j: mean[j])
+            rows.append(
+                {
+                    **{k: v for k, v in g.items() if k not in ("covariates", "values")},
+                    "wtp": lam,
+                    "recommended": names[best],
+                    "p_ce": float(np.mean(winners == best)),
+                    "p_curative": float(np.mean(np.isin(winners, cur_idx))),
+                    "curative_policy": names[best_cur],
+                    "curative_effect": float(eff[best_cur].mean()),
+                    "inc_effect": float(eff[best_cur].mean() - eff[ref].mean()),
+                    "inc_cost": float(cost[best_cur].mean() - cost[ref].mean()),
+                    "evpi": float(nmb.max(axis=0).mean() - mean.max()),
+                }
+            )
+        if say is not None and (i % 6 == 0 or i == len(groups)):
+            say(f"subgroups: {i}/{len(groups)} evaluated")
+    return pd.DataFrame(rows)
+
+
+def _short(name: str) -> str:
+    """A short label for a policy name in a heatmap cell."""
+    words = name.replace("[", " ").replace("]", " ").replace(":", " ").split()
+    return "".join(w[0].upper() for w in words[:4])
+
+
+def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Any:
+    """Heatmap of a :func:`subgroup_table`: incremental QALYs of curative surgery.
+
+    Rows are molecular group x M1 category, columns the Fong score; each cell is coloured
+    by the incremental QALYs of the best curative policy over the reference and shows the
+    recommended policy (initials) and the probability that a curative policy is the most
+    cost-effective. One WTP (default: the first in the table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"fong": [0, 1], "molecular": ["RAS mutant"] * 2, "m1": ["M1a"] * 2,
+    ...                   "wtp": [1e5] * 2, "inc_effect": [1.2, 0.9], "p_curative": [0.9, 0.7],
+    ...                   "recommended": ["Surgery", "Surgery"]})
+    >>> fig = subgroup_heatmap(t)
+    >>> fig.axes[0].get_title()
+    'Curative surgery vs reference: incremental QALYs (WTP 100,000)'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    lam = float(table["wtp"].iloc[0]) if wtp is None else float(wtp)
+    t = table[table["wtp"] == lam]
+    if t.empty:
+        raise DecisionModelError(f"subgroup table has no rows at WTP {lam:g}")
+    rows = list(dict.fromkeys(zip(t["molecular"], t["m1"], strict=True)))
+    cols = sorted(t["fong"].unique())
+    grid = np.full((len(rows), len(cols)), np.nan)
+    text: dict[tuple[int, int], str] = {}
+    for _, r in t.iterrows():
+        i = rows.index((r["molecular"], r["m1"]))
+        j = cols.index(r["fong"])
+        grid[i, j] = r["inc_effect"]
+        text[(i, j)] = f"{_short(str(r['recommended']))}\n{r['p_curative']:.2f}"
+    fig, ax = plt.subplots(figsize=(1.3 * len(cols) + 3.5, 0.7 * len(rows) + 1.8))
+    im = ax.imshow(grid, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(cols)), [str(c) for c in cols])
+    ax.set_yticks(range(len(rows)), [f"{m}, {c}" for m, c in rows])
+    ax.set_xlabel("Fong clinical risk score")
+    ax.set_title(f"Curative surgery vs reference: incremental QALYs (WTP {lam:,.0f})")
+    finite = grid[np.isfinite(grid)]
+    mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    for (i, j), s in text.items():
+        ax.text(
+            j,
+            i,
+            s,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if grid[i, j] < mid else "black",
+        )
+    fig.colorbar(im, ax=ax, label="incremental QALYs")
+    fig.text(
+        0.01,
+        0.01,
+        "cell: recommended policy (initials) / P(a curative policy is most cost-effective)",
+        fontsize=7,
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
