@@ -7,7 +7,8 @@ For each configuration ``SAMPLER:JOBS`` (PyMC's NUTS or nutpie, both through
 * **cold** -- a fresh Python process with an empty pytensor compile directory
   (``PYTENSOR_FLAGS=base_compiledir=<tmp>``), an empty numba cache and an empty posterior
   cache fits every model of ``decisionmodel.evidence.registry.MODELS`` with the default
-  settings (4 chains x 1000 draws after 1000 tuning steps): model building, compilation,
+  settings (4 chains x each model's draws, 1000 or 2000 for crlm_survival, after 1000
+  tuning steps): model building, compilation,
   sampling, the diagnostics gate and the cache write are all included;
 * **warm** -- a second fresh process reads the same fits back from the posterior cache
   (checksum, NetCDF read, gate), which is what every later command does.
@@ -138,7 +139,9 @@ def _run_worker(
     env.pop("DECISIONMODEL_CACHE", None)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", "--sampler", sampler]
     cmd += ["--jobs", jobs, "--cache-dir", cache_dir, "--seed", str(opts.seed)]
-    cmd += ["--draws", str(opts.draws), "--tune", str(opts.tune), "--chains", str(opts.chains)]
+    if opts.draws is not None:
+        cmd += ["--draws", str(opts.draws)]
+    cmd += ["--tune", str(opts.tune), "--chains", str(opts.chains)]
     if opts.cores is not None:
         cmd += ["--cores", str(opts.cores)]
     for m in opts.model or []:
@@ -214,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model", action="append", help="only this model (repeatable)")
     parser.add_argument("--seed", type=int, default=20261127)
-    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument(
+        "--draws", type=int, default=None, help="draws per chain (default: each model's own)"
+    )
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument(

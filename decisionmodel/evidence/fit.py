@@ -617,9 +617,9 @@ def fit(
     **Sampler.** Both samplers run the same PyMC model (compiled by pytensor's Numba
     backend) and were timed with ``benchmarks/bench_evidence.py`` on the five models
     registered on 2026-11-27 (surgical_risk, intraoperative, tumour_kinetics,
-    crlm_survival, systemic_survival; 4 chains x 1000 draws after 1000 tuning steps), cold
-    (empty pytensor/numba compile directories and posterior cache) on the project's
-    2-core machine while other jobs kept its load average near 4:
+    crlm_survival, systemic_survival; 4 chains after 1000 tuning steps, 1000 draws each,
+    2000 for crlm_survival), cold (empty pytensor/numba compile directories and posterior
+    cache) on the project's 2-core machine. Under load (load average near 4):
 
     ============  ===========  ========  ===============  ============
     sampler:jobs  cold (wall)  cold CPU  of which NUTS    warm (wall)
@@ -631,11 +631,12 @@ def fit(
     ============  ===========  ========  ===============  ============
 
     nutpie samples about 10 times faster (its NUTS loop runs in Rust), so with it
-    compilation (about 110 s CPU for the five models) is most of a cold fit; it is the
-    faster in every configuration, and the default. On an idle 2-core machine the cold CPU time suggests about
-    2 minutes with one job and about 1 with two (``fit_all(jobs=2)``, the CLI's
-    default); a warm load of all five takes about 1 s. "Refitted": the models' source
-    files were being edited during those runs, which changed their cache keys.
+    compilation is most of a cold fit; it is the faster in every configuration, and the
+    default. On the idle machine (load average about 1), with crlm_survival at 2000
+    draws: nutpie with two jobs (``fit_all(jobs=2)``, the CLI's default) 71 s cold for
+    all five models (76 s for the whole process), one job 120 s; a warm load of all five
+    0.8-0.9 s. "Refitted": the models' source files were being edited during those
+    runs, which changed their cache keys.
 
     Examples
     --------
