@@ -75,15 +75,22 @@ def _fit_kwargs(args: argparse.Namespace) -> dict:
     return kw
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from decisionmodel.report import analyse, format_table
+def _analysis_inputs(args: argparse.Namespace):
+    """The tree, WTP values and patient profile shared by ``run`` and ``subgroups``."""
     from decisionmodel.tree.io import load_tree
 
     if args.samples < 1:
         raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
+    if args.jobs < 1:
+        raise DecisionModelError(f"--jobs {args.jobs}: must be at least 1")
     tree = load_tree(args.tree)
-    wtp = _wtp(args, tree)
-    profile = _profile(args)
+    return tree, _wtp(args, tree), _profile(args)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from decisionmodel.report import analyse, format_table
+
+    tree, wtp, profile = _analysis_inputs(args)
     show_progress = not args.json and sys.stderr.isatty() and args.samples >= 20_000
     result = analyse(
         tree,
@@ -107,13 +114,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_subgroups(args: argparse.Namespace) -> int:
     from decisionmodel.clinical.profile import tree_values
     from decisionmodel.subgroups import subgroup_heatmap, subgroup_table
-    from decisionmodel.tree.io import load_tree
 
-    if args.samples < 1:
-        raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
-    tree = load_tree(args.tree)
-    wtp = _wtp(args, tree)
-    profile = _profile(args)
+    tree, wtp, profile = _analysis_inputs(args)
     table = subgroup_table(
         tree,
         samples=args.samples,
