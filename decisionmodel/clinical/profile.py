@@ -545,7 +545,9 @@ def survival_covariates(profile: PatientProfile) -> dict[str, Any]:
     omitting what the profile does not state (the model keeps the pooled mix):
 
     * ``fong``: the criterion names met when all five raw criteria are stated (each
-      criterion has its own effect), else the stated score;
+      criterion has its own effect), else the stated score, else (some criteria stated,
+      e.g. only ``dfi_months``) a mapping criterion -> met for the stated ones, the others
+      staying at their pooled prevalence;
     * ``ras``, ``braf``: ``"wild"`` or ``"mutant"``;
     * ``extrahepatic``: from ``sites`` (any site other than the liver) if stated, else
       from ``m1`` (M1b/M1c: True; M1a: False, the single site being the liver in this
@@ -563,6 +565,11 @@ def survival_covariates(profile: PatientProfile) -> dict[str, Any]:
         out["fong"] = list(met)
     elif profile.fong is not None:
         out["fong"] = profile.fong
+    else:
+        known, not_met, _ = _criteria_state(profile)
+        stated = {m.split(" ")[0]: True for m in known} | {c: False for c in not_met}
+        if stated:  # some criteria stated: the others stay at their pooled prevalence
+            out["fong"] = {c: stated[c] for c in FONG_CRITERIA if c in stated}
     for key in ("ras", "braf"):
         if getattr(profile, key) is not None:
             out[key] = getattr(profile, key)

@@ -950,8 +950,9 @@ def profile_log_hr(dt: xr.DataTree | xr.Dataset, profile: Mapping[str, Any]) -> 
     dt : xarray.DataTree or Dataset
         Fit (or prior draws) of :func:`build_crlm_survival`; the ``posterior`` group is read.
     profile : mapping
-        ``fong``: a score 0-5 or an iterable of criterion names from
-        :data:`FONG_CRITERIA`; ``ras`` / ``braf``: ``"wild"`` or ``"mutant"`` (``braf``
+        ``fong``: a score 0-5, an iterable of the names of the criteria met (from
+        :data:`FONG_CRITERIA`, all five known), or a mapping criterion -> True/False for
+        the criteria known (the others at their pooled prevalence, mean score / 5); ``ras`` / ``braf``: ``"wild"`` or ``"mutant"`` (``braf``
         also ``"v600e"``); ``margin``: ``"R0"`` or ``"R1"``; ``extrahepatic``: bool. A
         missing key (or ``None``) keeps that covariate at the pooled cohorts' mix.
 
@@ -983,7 +984,23 @@ def profile_log_hr(dt: xr.DataTree | xr.Dataset, profile: Mapping[str, Any]) -> 
             raise ProfileError(
                 f"profile: 'fong' must be a score 0-5 or criterion names, not {fong!r}"
             )
-        if isinstance(fong, int | np.integer):
+        if isinstance(fong, Mapping):
+            # some criteria stated (True/False), the others at their pooled prevalence:
+            # exchangeable criteria, each met with probability s_bar / 5
+            bad = sorted(set(map(str, fong)) - set(FONG_CRITERIA))
+            if bad or not all(isinstance(v, bool | np.bool_) for v in fong.values()):
+                raise ProfileError(
+                    f"profile: Fong criteria must map names from {FONG_CRITERIA} to "
+                    f"True/False, got {dict(fong)!r}"
+                )
+            met = [c for c, v in fong.items() if v]
+            unknown = [c for c in FONG_CRITERIA if c not in fong]
+            chosen = beta.sel(fong_criterion=met).sum("fong_criterion") if met else 0.0
+            if unknown:
+                share = s_bar / len(FONG_CRITERIA)
+                chosen = chosen + share * beta.sel(fong_criterion=unknown).sum("fong_criterion")
+            eta = eta + alpha * (chosen - beta_bar * s_bar)
+        elif isinstance(fong, int | np.integer):
             if not 0 <= int(fong) <= len(FONG_CRITERIA):
                 raise ProfileError(f"profile: Fong score {fong!r} outside 0-{len(FONG_CRITERIA)}")
             eta = eta + alpha * beta_bar * (int(fong) - s_bar)

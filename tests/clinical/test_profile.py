@@ -330,8 +330,12 @@ def test_survival_covariates():
     assert survival_covariates(PatientProfile(m1="M1a"))["extrahepatic"] is False
     assert survival_covariates(PatientProfile(sites=["liver"]))["extrahepatic"] is False
     assert survival_covariates(PatientProfile(sites=["liver", "distant_nodes"]))["extrahepatic"]
-    # partial raw criteria: the score is unknown, so "fong" is omitted (pooled mix)
-    assert "fong" not in survival_covariates(PatientProfile(node_positive=True, dfi_months=4))
+    # partial raw criteria: the stated ones as a mapping, the others at their pooled mix
+    assert survival_covariates(PatientProfile(node_positive=True, dfi_months=14))["fong"] == {
+        "node_positive": True,
+        "dfi_lt_12m": False,
+    }
+    assert "fong" not in survival_covariates(PatientProfile(age=60))
     # score and complete criteria: the criteria (each has its own effect)
     both = PatientProfile(fong=0, **RAW_NONE)
     assert survival_covariates(both)["fong"] == []

@@ -737,3 +737,28 @@ def test_systemic_recovers_known_medians_and_resection_effect(evidence):
     lo, hi = np.quantile(post["local_treatment_mean"].values, [0.025, 0.975])
     assert lo < truth["psi"] < hi
     assert int(dt["sample_stats"]["diverging"].sum()) == 0
+
+
+def test_partly_stated_fong_criteria_keep_the_others_at_their_prevalence(crlm_prior):
+    post = crlm_prior["prior"]
+    # nothing stated = the pooled cohort
+    np.testing.assert_allclose(ms.profile_log_hr(post, {"fong": {}}).values, 0.0, atol=1e-12)
+    # all five stated = the list of the criteria met
+    full = {c: c in ("node_positive", "cea_gt_200") for c in ms.FONG_CRITERIA}
+    np.testing.assert_allclose(
+        ms.profile_log_hr(post, {"fong": full}).values,
+        ms.profile_log_hr(post, {"fong": ["node_positive", "cea_gt_200"]}).values,
+    )
+    # one criterion stated: met > unknown (0) > not met, by alpha * beta_j * (1 - s/5) etc.
+    met = ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": True}}).values
+    not_met = ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": False}}).values
+    p = post["prior"] if "prior" in post else post
+    alpha = p["fong_attenuation"].values
+    b = p["log_hr_fong_univariable"].sel(fong_criterion="dfi_lt_12m").values
+    share = p["fong_score_mean"].values / 5
+    np.testing.assert_allclose(met, alpha * b * (1 - share), rtol=1e-10)
+    np.testing.assert_allclose(not_met, -alpha * b * share, rtol=1e-10)
+    with pytest.raises(ms.ProfileError, match="True/False"):
+        ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": "yes"}})
+    with pytest.raises(ms.ProfileError, match="True/False"):
+        ms.profile_log_hr(post, {"fong": {"no_such": True}})
