@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cohort_curves import survival_by_policy
 
 from decisionmodel.cli import main
 from decisionmodel.clinical.profile import PatientProfile
@@ -174,8 +175,6 @@ def test_posterior_run_every_policy_and_the_curative_calibration():
     assert np.isfinite(out["cost"].values).all() and np.isfinite(out["effect"].values).all()
     assert out.sizes["strategy"] == 4 and out.sizes["sample"] == 3000
     # curative-arm 5-year OS at the posterior means (tests/test_default_tree.py's method)
-    from tests.test_default_tree import survival_by_policy
-
     means = ds.mean("sample")
     surv = survival_by_policy(compile_tree(G), means.expand_dims(sample=[0]))
     os5 = float(
@@ -207,7 +206,6 @@ def test_tree_profile_effect_matches_the_evidence_model(profile):
     from decisionmodel.evidence.models_survival import survival_by_profile
     from decisionmodel.evidence.tree_draws import tree_draws
     from decisionmodel.tree.compile import compile_tree
-    from tests.test_default_tree import survival_by_policy
 
     G = load_tree(TREE)
     ct = compile_tree(G)
@@ -226,3 +224,18 @@ def test_tree_profile_effect_matches_the_evidence_model(profile):
     tree_ratio = tree_os5(profile) / tree_os5({})
     model_ratio = model_os5(profile) / model_os5({})
     assert tree_ratio == pytest.approx(model_ratio, rel=0.15), (tree_ratio, model_ratio)
+
+
+@pytest.mark.slow
+def test_disease_free_interval_alone_moves_the_curative_arm():
+    """DFI < 12 months (a Fong criterion, the other four at their pooled prevalence) gives
+    fewer curative-arm QALYs than a long DFI; the systemic arm does not depend on it."""
+    G = load_tree(TREE)
+    kw = {"samples": 1500, "seed": 4, "wtp": [100_000]}
+    short = analyse(G, profile=PatientProfile(dfi_months=6), **kw)
+    long_ = analyse(G, profile=PatientProfile(dfi_months=36), **kw)
+    eff = {r["name"]: r["effect"] for r in short["policies"]}
+    eff_long = {r["name"]: r["effect"] for r in long_["policies"]}
+    for name in CURATIVE:
+        assert eff[name] < eff_long[name] - 0.05
+    assert eff["Systemic therapy"] == pytest.approx(eff_long["Systemic therapy"], rel=1e-12)

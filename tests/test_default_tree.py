@@ -20,11 +20,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import cohort_curves as cc
 import numpy as np
 import pytest
 
 import decisionmodel as dm
-from decisionmodel.params import as_arrays
 from decisionmodel.tree.markov import run_markov
 
 TREE = Path(__file__).resolve().parents[1] / "trees" / "crlm.yaml"
@@ -43,93 +43,13 @@ CONFIDENCE = {"F", "M-hi", "M-mod", "M-low", "D"}
 # ----------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def G():
-    return dm.load_tree(TREE)
-
-
-@pytest.fixture(scope="module")
-def ct(G):
-    return dm.compile_tree(G)
-
-
-@pytest.fixture(scope="module")
-def means(G):
-    return dm.mean_parameters(G)
-
-
-def _env(ct, params):
-    env, n = as_arrays(params)
-    env = dict(env)
-    for name, f in ct.derived:
-        env[name] = f.evaluate(env)
-    return env, n
-
-
-def _terminal_survival(ct, env, n, node, cache=None):
-    """Survival curve (n, cycles + 1) of a terminal's cohort; None for a terminal
-    without a Markov model (a perioperative death). Cohorts with the same model, start
-    and bindings are run once when a ``cache`` dict is given."""
-    tm = ct.terminal_markov.get(node)
-    if tm is None:
-        return None
-    if cache is not None and tm.key() in cache:
-        return cache[tm.key()]
-    local = dict(env)
-    for name, f in tm.bindings.items():
-        local[name] = f.evaluate(env)
-    start = None if tm.start is None else {s: f.evaluate(env) for s, f in tm.start.items()}
-    model = ct.markov_models[tm.model]
-    _, _, trace = run_markov(model, local, n, start, trace=True)
-    S = 1.0 - trace[:, :, model.states.index("dead")]
-    if cache is not None:
-        cache[tm.key()] = S
-    return S
-
-
-def survival_by_policy(ct, params, out=None):
-    """Overall survival of every policy over the cycles, policy -> (draws, cycles + 1):
-    the terminals a policy reaches weighted by their path probabilities (terminals
-    without a Markov model, the 90-day deaths, count as dead from t = 0)."""
-    if out is None:
-        out = dm.evaluate(ct, params, paths=True)
-    env, n = _env(ct, params)
-    cache: dict = {}
-    curves = {}
-    for policy in out["strategy"].values:
-        reach = out["reaches"].sel(strategy=policy).values
-        total_p = np.zeros(n)
-        S = np.zeros((n, ct.markov_models["resected"].cycles + 1))
-        for i, node in enumerate(ct.terminals):
-            if not reach[i]:
-                continue
-            p = out["path_probability"].values[i]
-            total_p = total_p + p
-            s = _terminal_survival(ct, env, n, node, cache)
-            if s is not None:
-                S = S + p[:, None] * s
-        np.testing.assert_allclose(total_p, 1.0, atol=1e-9)
-        curves[str(policy)] = S
-    return curves
+G, ct, means = cc.tree_fixtures(TREE)
 
 
 @pytest.fixture(scope="module")
 def surv(ct, means):
     """Survival curves of the four policies at the parameter means (one draw)."""
-    return {k: v[0] for k, v in survival_by_policy(ct, means).items()}
-
-
-def _median_months(S):
-    """First month at which survival falls below one half, linearly interpolated."""
-    k = int(np.argmax(S < 0.5))
-    return k - 1 + (S[k - 1] - 0.5) / (S[k - 1] - S[k])
-
-
-def _with(params, **values):
-    p = params.copy()
-    for name, v in values.items():
-        p[name] = ("sample", np.full(p.sizes["sample"], float(v)))
-    return p
+    return {k: v[0] for k, v in cc.survival_by_policy(ct, means).items()}
 
 
 # ----------------------------------------------------------------------------- structure
@@ -244,11 +164,11 @@ def test_curative_arm_five_year_survival_matches_de_jong(surv, policy):
 
 
 def test_r1_stratum_survives_less_than_r0(ct, means):
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     s = {}
     for node in ct.terminals:
         if str(node).endswith("/R0") or str(node).endswith("/R1"):
-            s[str(node)[-2:]] = _terminal_survival(ct, env, n, node)[0, FIVE_YEARS]
+            s[str(node)[-2:]] = cc.terminal_survival(ct, env, n, node)[0, FIVE_YEARS]
     # section 13.2 hand calculation: R0 ~0.52, R1 ~0.38
     assert s["R0"] == pytest.approx(0.52, abs=0.04)
     assert s["R1"] == pytest.approx(0.38, abs=0.05)
@@ -256,7 +176,7 @@ def test_r1_stratum_survives_less_than_r0(ct, means):
 
 
 def test_repeat_hepatectomy_five_year_survival_matches_lam(ct, means):
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     env["hr_margin"] = 1.0
     m = ct.markov_models["resected"]
     _, _, trace = run_markov(m, env, n, {"rerx": 1.0}, trace=True)
@@ -267,18 +187,18 @@ def test_repeat_hepatectomy_five_year_survival_matches_lam(ct, means):
 def test_systemic_arm_median_and_five_year_survival(ct, means, surv):
     S = surv[SYSTEMIC]
     # with background mortality (age 62 = age_ref: the published median is kept)
-    assert _median_months(S) == pytest.approx(36, abs=2)
+    assert cc.median_months(S) == pytest.approx(36, abs=2)
     assert S[FIVE_YEARS] == pytest.approx(0.31, abs=0.04)
     # background mortality switched off: exactly the exponential of the median
-    S0 = survival_by_policy(ct, _with(means, gomp_a=-50))[SYSTEMIC][0]
+    S0 = cc.survival_by_policy(ct, cc.with_values(means, gomp_a=-50))[SYSTEMIC][0]
     median = float(means["median_os_systemic_mo"][0])
     assert S0[FIVE_YEARS] == pytest.approx(math.exp(-5 * math.log(2) / (median / 12)), rel=1e-9)
     assert S0[FIVE_YEARS] == pytest.approx(0.31, abs=0.04)
-    assert _median_months(S0) == pytest.approx(median, abs=0.1)
+    assert cc.median_months(S0) == pytest.approx(median, abs=0.1)
 
 
 def test_background_mortality_acts_in_cured_patients(ct, means):
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     env["hr_margin"] = 1.0
     m = ct.markov_models["resected"]
     _, _, trace = run_markov(m, env, n, {"cured": 1.0}, trace=True)
@@ -315,6 +235,6 @@ def test_psa_1000_draws_valid(G, ct):
     assert ((pp >= 0) & (pp <= 1)).all()
     sums = out["reaches"].values.astype(float) @ pp
     np.testing.assert_allclose(sums, 1.0, atol=1e-9)
-    S5 = survival_by_policy(ct, params, out)[CUR_CLOSE][:, FIVE_YEARS]
+    S5 = cc.survival_by_policy(ct, params, out)[CUR_CLOSE][:, FIVE_YEARS]
     assert ((S5 > 0) & (S5 < 1)).all()
     assert 0.40 < S5.mean() < 0.54

@@ -21,15 +21,14 @@ value of parenchymal preservation by lowering the FEV1 profile (80 -> 50 -> 40 %
 
 from __future__ import annotations
 
-import glob
 import math
 from pathlib import Path
 
+import cohort_curves as cc
 import numpy as np
 import pytest
 
 import decisionmodel as dm
-from decisionmodel.params import as_arrays
 from decisionmodel.report import analyse
 from decisionmodel.tree.markov import run_markov
 from decisionmodel.tree.validate import validate_tree
@@ -61,81 +60,18 @@ def logit(p: float) -> float:
 # ----------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def G():
-    return dm.load_tree(TREE)
-
-
-@pytest.fixture(scope="module")
-def ct(G):
-    return dm.compile_tree(G)
-
-
-@pytest.fixture(scope="module")
-def means(G):
-    return dm.mean_parameters(G)
-
-
-def _with(params, **values):
-    p = params.copy()
-    for name, v in values.items():
-        p[name] = ("sample", np.full(p.sizes["sample"], float(v)))
-    return p
-
-
-def _env(ct, params):
-    env, n = as_arrays(params)
-    env = dict(env)
-    for name, f in ct.derived:
-        env[name] = f.evaluate(env)
-    return env, n
+G, ct, means = cc.tree_fixtures(TREE)
 
 
 def _scalars(ct, params):
     """Parameters and derived values of a one-draw sample as floats."""
-    env, _ = _env(ct, params)
+    env, _ = cc.derived_env(ct, params)
     return {k: float(np.ravel(v)[0]) for k, v in env.items()}
-
-
-def _terminal_survival(ct, env, n, node):
-    tm = ct.terminal_markov.get(node)
-    if tm is None:
-        return None
-    local = dict(env)
-    for name, f in tm.bindings.items():
-        local[name] = f.evaluate(env)
-    start = None if tm.start is None else {s: f.evaluate(env) for s, f in tm.start.items()}
-    model = ct.markov_models[tm.model]
-    _, _, trace = run_markov(model, local, n, start, trace=True)
-    return 1.0 - trace[:, :, model.states.index("dead")]
-
-
-def survival_by_policy(ct, params):
-    """Overall survival of every policy, policy -> (draws, cycles + 1): terminals weighted
-    by their path probabilities; 90-day deaths (no Markov model) count as dead."""
-    out = dm.evaluate(ct, params, paths=True)
-    env, n = _env(ct, params)
-    curves = {}
-    for policy in out["strategy"].values:
-        reach = out["reaches"].sel(strategy=policy).values
-        total_p = np.zeros(n)
-        S = np.zeros((n, 241))
-        for i, node in enumerate(ct.terminals):
-            if not reach[i]:
-                continue
-            p = out["path_probability"].values[i]
-            total_p = total_p + p
-            s = _terminal_survival(ct, env, n, node)
-            if s is not None:
-                S = S + p[:, None] * s
-        np.testing.assert_allclose(total_p, 1.0, atol=1e-9)
-        curves[str(policy)] = S
-    return curves
 
 
 @pytest.fixture(scope="module")
 def surv(ct, means):
-    return {k: v[0] for k, v in survival_by_policy(ct, means).items()}
+    return {k: v[0] for k, v in cc.survival_by_policy(ct, means).items()}
 
 
 def _effects(ct, params):
@@ -346,24 +282,20 @@ def test_evidence_model_parameters_are_linked_to_their_posteriors(G):
     linked = {n: s["posterior"] for n, s in params.items() if s.get("posterior")}
     assert linked == POSTERIORS
     # the declared Beta (prior fallback) matches the posterior's mean and sd (method of
-    # moments on the cached fit: mean 0.0438 / sd 0.0743 and 0.0996 / 0.0691)
-    documented = {"p_mort90_lung": (0.04377, 0.07427), "p_major_morbidity_lung": (0.09955, 0.06909)}
+    # moments on the default fit: mean 0.0436 / sd 0.0743 and 0.0986 / 0.0720)
+    documented = {"p_mort90_lung": (0.04363, 0.07431), "p_major_morbidity_lung": (0.09862, 0.07203)}
     for name, (mean, sd) in documented.items():
         a, b = params[name]["alpha"], params[name]["beta"]
         assert a / (a + b) == pytest.approx(mean, rel=1e-3)
         assert math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(sd, rel=1e-3)
 
 
-def test_posterior_outputs_exist_in_the_cached_fit(G):
-    xr = pytest.importorskip("xarray")
-    from decisionmodel.evidence.cache import cache_dir
+@pytest.mark.slow
+def test_posterior_outputs_exist_in_the_default_fit(G, evidence_fit):
     from decisionmodel.evidence.draws import posterior_outputs
     from decisionmodel.evidence.registry import MODELS
 
-    files = sorted(glob.glob(f"{cache_dir()}/surgical_risk-*.nc"))
-    if not files:
-        pytest.skip("no cached surgical_risk posterior")
-    outs = posterior_outputs(MODELS["surgical_risk"], xr.open_datatree(files[-1]))
+    outs = posterior_outputs(MODELS["surgical_risk"], evidence_fit("surgical_risk"))
     params = G.graph["parameters"]
     for name, link in POSTERIORS.items():
         draws = np.asarray(outs[link.split(".")[1]]).ravel()
@@ -386,7 +318,7 @@ def test_profiles_replace_fev1_and_age(G):
 
 @pytest.mark.parametrize("fev1", [80, 50, 40])
 def test_ppo_fev1_equals_the_segment_formula(ct, means, fev1):
-    x = _scalars(ct, _with(means, fev1_percent=fev1))
+    x = _scalars(ct, cc.with_values(means, fev1_percent=fev1))
     assert x["ppo_after_lobectomy"] == pytest.approx(fev1 * (1 - 5 / 19), rel=1e-12)
     assert x["ppo_after_wedges"] == pytest.approx(fev1 * (1 - 3 / 19), rel=1e-12)
     assert x["ppo_redo_after_lobectomy"] == pytest.approx(fev1 * (1 - 6 / 19), rel=1e-12)
@@ -404,7 +336,7 @@ def test_ppo_at_the_default_fev1(ct, means):
 
 @pytest.mark.parametrize("fev1", [80, 50, 40])
 def test_redo_feasibility_and_mortality_closed_forms(ct, means, fev1):
-    x = _scalars(ct, _with(means, fev1_percent=fev1))
+    x = _scalars(ct, cc.with_values(means, fev1_percent=fev1))
     for arm, first in (("wedges", 3), ("lobectomy", 5)):
         fit = expit((ppo(fev1, first + 1) - 30.0) / 2.5)
         assert x[f"p_fit_redo_after_{arm}"] == pytest.approx(fit, rel=1e-12)
@@ -446,7 +378,7 @@ def test_lobectomy_arm_five_year_os_at_fev1_80(surv):
 
 
 def test_redo_five_year_os_matches_the_korean_series(ct, means):
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     env.update(
         p_fit=env["p_fit_redo_after_wedges"],
         p_mort_redo=env["p_mort_redo_after_wedges"],
@@ -462,7 +394,7 @@ def test_redo_five_year_os_matches_the_korean_series(ct, means):
 def test_no_surgery_arm_matches_pulmicc(ct, means, surv):
     assert surv[NONE][FIVE_YEARS] == pytest.approx(0.29, abs=0.01)
     # background mortality off: exactly the exponential through os_5y_no_surgery
-    S0 = survival_by_policy(ct, _with(means, gomp_a=-50))[NONE][0]
+    S0 = cc.survival_by_policy(ct, cc.with_values(means, gomp_a=-50))[NONE][0]
     assert S0[FIVE_YEARS] == pytest.approx(6.8 / (6.8 + 16.7), rel=1e-9)
 
 
@@ -478,10 +410,10 @@ def test_surgery_arms_survive_longer_than_no_surgery_at_fev1_80(surv):
 
 @pytest.mark.parametrize("fev1", [80, 40])
 def test_engine_matches_a_naive_rollback(ct, means, fev1):
-    params = _with(means, fev1_percent=fev1)
+    params = cc.with_values(means, fev1_percent=fev1)
     x = _scalars(ct, params)
     out = dm.evaluate(ct, params)
-    S = {k: v[0] for k, v in survival_by_policy(ct, params).items()}
+    S = {k: v[0] for k, v in cc.survival_by_policy(ct, params).items()}
     for arm in (WEDGE, LOBE):
         cost, effect, s5 = naive_arm(x, arm)
         assert float(out["cost"].sel(strategy=arm)[0]) == pytest.approx(cost, rel=1e-9)
@@ -497,7 +429,7 @@ def test_engine_matches_a_naive_rollback(ct, means, fev1):
 
 
 def test_lower_fev1_never_makes_a_redo_more_feasible(ct, means):
-    xs = [_scalars(ct, _with(means, fev1_percent=f)) for f in (80, 50, 40)]
+    xs = [_scalars(ct, cc.with_values(means, fev1_percent=f)) for f in (80, 50, 40)]
     for arm in ("wedges", "lobectomy"):
         p = [x[f"p_redo_after_{arm}"] for x in xs]
         assert p[0] >= p[1] >= p[2]
@@ -514,7 +446,7 @@ def test_lower_fev1_never_makes_a_redo_more_feasible(ct, means):
 def test_lower_fev1_raises_the_qaly_gain_of_wedges_over_lobectomy(ct, means):
     gains = []
     for fev1 in (80, 50, 40):
-        eff = _effects(ct, _with(means, fev1_percent=fev1))
+        eff = _effects(ct, cc.with_values(means, fev1_percent=fev1))
         gains.append(eff[WEDGE] - eff[LOBE])
     assert 0 < gains[0] < gains[1] < gains[2]
     # documented values (description of the tree file): 0.09, 0.40, 0.59 QALY
@@ -524,10 +456,10 @@ def test_lower_fev1_raises_the_qaly_gain_of_wedges_over_lobectomy(ct, means):
 def test_without_the_fev1_mechanism_the_arms_differ_only_by_the_lobectomy_decrement(ct, means):
     # the redo fitness gate and the respiratory excess switched off: the gain of wedges
     # is then only the utility decrement du_lobectomy, discounted over the survival time
-    off = _with(means, ppo_redo_threshold=-1e6, p_resp_mort_40=1e-300)
+    off = cc.with_values(means, ppo_redo_threshold=-1e6, p_resp_mort_40=1e-300)
     x = _scalars(ct, off)
     eff = _effects(ct, off)
-    no_dec = _effects(ct, _with(off, du_lobectomy=0.0))
+    no_dec = _effects(ct, cc.with_values(off, du_lobectomy=0.0))
     assert no_dec[WEDGE] == pytest.approx(no_dec[LOBE], rel=1e-12)
     assert eff[WEDGE] - eff[LOBE] > 0
     assert x["p_redo_after_wedges"] == pytest.approx(x["p_redo_after_lobectomy"], rel=1e-12)
@@ -545,11 +477,11 @@ def test_psa_1000_draws_valid(G, ct):
     pp = out["path_probability"].values
     assert ((pp >= 0) & (pp <= 1)).all()
     np.testing.assert_allclose(out["reaches"].values.astype(float) @ pp, 1.0, atol=1e-9)
-    env, _ = _env(ct, params)
+    env, _ = cc.derived_env(ct, params)
     for name in ("p_redo_after_wedges", "p_redo_after_lobectomy", "p_mort_lobectomy"):
         v = np.asarray(env[name])
         assert ((v >= 0) & (v <= 1)).all()
-    S5 = {k: v[:, FIVE_YEARS] for k, v in survival_by_policy(ct, params).items()}
+    S5 = {k: v[:, FIVE_YEARS] for k, v in cc.survival_by_policy(ct, params).items()}
     for s5 in S5.values():
         assert ((s5 > 0) & (s5 < 1)).all()
     # documented in the tree file: PSA wedge-arm 5-year OS mean ~0.38 (skewed inputs),

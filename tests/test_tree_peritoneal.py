@@ -19,16 +19,14 @@ Lancet Oncol 2016;17:1709-19, with closed forms as the independent reference:
 
 from __future__ import annotations
 
-import glob
 import math
 from pathlib import Path
 
+import cohort_curves as cc
 import numpy as np
 import pytest
 
 import decisionmodel as dm
-from decisionmodel.params import as_arrays
-from decisionmodel.tree.markov import run_markov
 
 TREE = Path(__file__).resolve().parents[1] / "trees" / "peritoneal_crs_hipec.yaml"
 
@@ -49,39 +47,7 @@ FIVE_YEARS = 60  # monthly cycles
 # ----------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def G():
-    return dm.load_tree(TREE)
-
-
-@pytest.fixture(scope="module")
-def ct(G):
-    return dm.compile_tree(G)
-
-
-@pytest.fixture(scope="module")
-def means(G):
-    return dm.mean_parameters(G)
-
-
-def _env(ct, params):
-    env, n = as_arrays(params)
-    env = dict(env)
-    for name, f in ct.derived:
-        env[name] = f.evaluate(env)
-    return env, n
-
-
-def _trace(ct, env, n, node):
-    """Markov trace (n, cycles + 1, states) of a terminal's cohort and its model."""
-    tm = ct.terminal_markov[node]
-    local = dict(env)
-    for name, f in tm.bindings.items():
-        local[name] = f.evaluate(env)
-    start = None if tm.start is None else {s: f.evaluate(env) for s, f in tm.start.items()}
-    model = ct.markov_models[tm.model]
-    _, _, trace = run_markov(model, local, n, start, trace=True)
-    return trace, model
+G, ct, means = cc.tree_fixtures(TREE)
 
 
 def _terminal(ct, policy_action, label_suffix):
@@ -99,50 +65,12 @@ def _terminal(ct, policy_action, label_suffix):
 def _complete_crs_curves(ct, params, policy=CRS):
     """OS and PFS (n, cycles + 1) of the complete-cytoreduction cohort (no major
     complication) of a CRS arm."""
-    env, n = _env(ct, params)
+    env, n = cc.derived_env(ct, params)
     node = _terminal(ct, policy, "no major complication")
-    trace, model = _trace(ct, env, n, node)
+    trace, model = cc.terminal_trace(ct, env, n, node)
     os_ = 1.0 - trace[:, :, model.states.index("dead")]
     pfs = trace[:, :, model.states.index("progression_free")]
     return os_, pfs
-
-
-def survival_by_policy(ct, params):
-    """Overall survival of every policy, policy -> (n, cycles + 1): terminals weighted by
-    their path probabilities; terminals without a cohort (90-day deaths) count as dead."""
-    out = dm.evaluate(ct, params, paths=True)
-    env, n = _env(ct, params)
-    curves = {}
-    for policy in out["strategy"].values:
-        reach = out["reaches"].sel(strategy=policy).values
-        total = np.zeros(n)
-        S = np.zeros((n, 241))
-        for i, node in enumerate(ct.terminals):
-            if not reach[i]:
-                continue
-            p = out["path_probability"].values[i]
-            total = total + p
-            if node in ct.terminal_markov:
-                trace, model = _trace(ct, env, n, node)
-                S = S + p[:, None] * (1.0 - trace[:, :, model.states.index("dead")])
-        np.testing.assert_allclose(total, 1.0, atol=1e-9)
-        curves[str(policy)] = S
-    return curves
-
-
-def _median_months(S):
-    """First month at which a curve falls below one half, linearly interpolated."""
-    k = int(np.argmax(S < 0.5))
-    return k - 1 + (S[k - 1] - 0.5) / (S[k - 1] - S[k])
-
-
-def _with(params, **values):
-    """A copy of ``params`` with the named parameters set (scalar or one value per draw)."""
-    p = params.copy()
-    n = p.sizes["sample"]
-    for name, v in values.items():
-        p[name] = ("sample", np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy())
-    return p
 
 
 def _repeat(params, n):
@@ -226,24 +154,14 @@ def test_posterior_links(G):
     assert text.count("p: p_major_morbidity_crs\n") == 1
 
 
-def _cached_surgical_risk():
-    from decisionmodel.evidence.cache import cache_dir
-
-    files = sorted(glob.glob(f"{cache_dir()}/surgical_risk-*.nc"))
-    if not files:
-        pytest.skip("no cached surgical_risk fit (run `decisionmodel evidence fit`)")
-    import xarray as xr
-
+@pytest.mark.slow
+def test_fallback_priors_match_the_default_posterior(G, evidence_fit):
+    """The declared Beta (used without the evidence layer) has the posterior's mean and sd,
+    and no tree parameter that the model supplies is left unlinked."""
     from decisionmodel.evidence.draws import posterior_outputs
     from decisionmodel.evidence.registry import MODELS
 
-    return posterior_outputs(MODELS["surgical_risk"], xr.open_datatree(files[-1]))
-
-
-def test_fallback_priors_match_the_cached_posterior(G):
-    """The declared Beta (used without the evidence layer) has the posterior's mean and sd,
-    and no tree parameter that the model supplies is left unlinked."""
-    post = _cached_surgical_risk()
+    post = posterior_outputs(MODELS["surgical_risk"], evidence_fit("surgical_risk"))
     P = G.graph["parameters"]
     for name, link in POSTERIOR_LINKS.items():
         draws = post[link.split(".")[1]]
@@ -298,12 +216,12 @@ def test_dossier_distributions_are_used(G):
 def test_complete_crs_cohort_median_os_and_pfs_match_prodige7(ct, means):
     """90-day survivors of a complete cytoreduction, from the operation, at age_ref."""
     os_, pfs = _complete_crs_curves(ct, means)
-    assert _median_months(os_[0]) == pytest.approx(41.5, abs=1.5)
-    assert _median_months(pfs[0]) == pytest.approx(11.1, abs=0.6)
+    assert cc.median_months(os_[0]) == pytest.approx(41.5, abs=1.5)
+    assert cc.median_months(pfs[0]) == pytest.approx(11.1, abs=0.6)
 
 
 def test_complete_crs_cohort_is_exactly_exponential_without_background(ct, means):
-    p = _with(means, gomp_a=-50.0)
+    p = cc.with_values(means, gomp_a=-50.0)
     os_, pfs = _complete_crs_curves(ct, p)
     t = np.arange(241) / 12
     m_os = float(means["median_os_crs_mo"][0])
@@ -313,19 +231,19 @@ def test_complete_crs_cohort_is_exactly_exponential_without_background(ct, means
     np.testing.assert_allclose(os_[0], np.exp(-hr * math.log(2) / (m_os / 12) * t), rtol=1e-9)
     np.testing.assert_allclose(pfs[0], np.exp(-hr * math.log(2) / (m_pfs / 12) * t), rtol=1e-9)
     # at hr_selection = 1 the medians are the parameters themselves
-    os1, pfs1 = _complete_crs_curves(ct, _with(p, hr_selection=1.0))
-    assert _median_months(os1[0]) == pytest.approx(m_os, abs=0.1)
-    assert _median_months(pfs1[0]) == pytest.approx(m_pfs, abs=0.1)
+    os1, pfs1 = _complete_crs_curves(ct, cc.with_values(p, hr_selection=1.0))
+    assert cc.median_months(os1[0]) == pytest.approx(m_os, abs=0.1)
+    assert cc.median_months(pfs1[0]) == pytest.approx(m_pfs, abs=0.1)
 
 
 def test_hipec_arm_equals_crs_alone_at_hazard_ratio_one_except_morbidity(ct, means):
-    p = _with(means, hr_hipec=1.0)
+    p = cc.with_values(means, hr_hipec=1.0)
     os_c, pfs_c = _complete_crs_curves(ct, p, CRS)
     os_h, pfs_h = _complete_crs_curves(ct, p, HIPEC)
     np.testing.assert_array_equal(os_c, os_h)
     np.testing.assert_array_equal(pfs_c, pfs_h)
     out = dm.evaluate(ct, p)
-    env, _ = _env(ct, p)
+    env, _ = cc.derived_env(ct, p)
     v = {k: float(np.asarray(env[k]).reshape(-1)[0]) for k in env}
     # closed form of the difference: HIPEC add-on and extra major morbidity among
     # 90-day survivors of a complete cytoreduction
@@ -344,9 +262,9 @@ def test_hipec_arm_equals_crs_alone_at_hazard_ratio_one_except_morbidity(ct, mea
 
 
 def test_systemic_arm_median_sixteen_months(ct, means):
-    S = survival_by_policy(ct, means)[SYSTEMIC][0]
-    assert _median_months(S) == pytest.approx(16, abs=1)
-    S0 = survival_by_policy(ct, _with(means, gomp_a=-50.0))[SYSTEMIC][0]
+    S = cc.survival_by_policy(ct, means)[SYSTEMIC][0]
+    assert cc.median_months(S) == pytest.approx(16, abs=1)
+    S0 = cc.survival_by_policy(ct, cc.with_values(means, gomp_a=-50.0))[SYSTEMIC][0]
     median = float(means["median_os_m1c_mo"][0])
     t = np.arange(241) / 12
     np.testing.assert_allclose(S0, np.exp(-math.log(2) / (median / 12) * t), rtol=1e-9)
@@ -356,8 +274,8 @@ def test_whole_arm_survival_combines_strata(ct, means):
     """The CRS arm's curve is the path-weighted mixture: 90-day deaths at t = 0, the
     incomplete-cytoreduction stratum on the M1c curve, the rest on the complete-CRS
     curve (a slow naive recombination of the three curves)."""
-    S = survival_by_policy(ct, means)
-    env, _ = _env(ct, means)
+    S = cc.survival_by_policy(ct, means)
+    env, _ = cc.derived_env(ct, means)
     pc = float(env["p_complete_cytoreduction"][0])
     pm = float(env["p_mort90_crs_hipec"][0])
     os_, _ = _complete_crs_curves(ct, means)
@@ -365,8 +283,8 @@ def test_whole_arm_survival_combines_strata(ct, means):
     np.testing.assert_allclose(S[CRS][0], expect, rtol=1e-9)
     # medians: complete-CRS cohort ~41.6 > CC-0/1 stratum with 90-day deaths > whole arm
     stratum = (1 - pm) * os_[0]
-    assert _median_months(os_[0]) > _median_months(stratum) > _median_months(S[CRS][0])
-    assert _median_months(S[CRS][0]) > _median_months(S[SYSTEMIC][0])
+    assert cc.median_months(os_[0]) > cc.median_months(stratum) > cc.median_months(S[CRS][0])
+    assert cc.median_months(S[CRS][0]) > cc.median_months(S[SYSTEMIC][0])
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -405,7 +323,7 @@ def test_hipec_not_cost_effective_in_a_probabilistic_run(G, ct):
 
 def test_monotone_in_the_hipec_hazard_ratio(ct, means):
     hr = np.array([0.6, 0.8, 1.0, 1.25, 1.6])
-    out = dm.evaluate(ct, _with(_repeat(means, hr.size), hr_hipec=hr))
+    out = dm.evaluate(ct, cc.with_values(_repeat(means, hr.size), hr_hipec=hr))
     e_h = _outcome(out, HIPEC, "effect")
     assert (np.diff(e_h) < 0).all()
     np.testing.assert_allclose(_outcome(out, CRS, "effect"), _outcome(out, CRS, "effect")[0])
@@ -413,7 +331,7 @@ def test_monotone_in_the_hipec_hazard_ratio(ct, means):
 
 def test_monotone_in_the_selection_hazard_ratio(ct, means):
     hr = np.array([0.5, 0.75, 1.0, 1.5, 2.0])
-    out = dm.evaluate(ct, _with(_repeat(means, hr.size), hr_selection=hr))
+    out = dm.evaluate(ct, cc.with_values(_repeat(means, hr.size), hr_selection=hr))
     for policy in (CRS, HIPEC):
         assert (np.diff(_outcome(out, policy, "effect")) < 0).all(), policy
     np.testing.assert_allclose(

@@ -19,16 +19,15 @@ Values, not smoke. References used below:
 
 from __future__ import annotations
 
-import glob
 import math
 from pathlib import Path
 
+import cohort_curves as cc
 import numpy as np
 import pytest
 
 import decisionmodel as dm
 from decisionmodel.exceptions import PolicyError
-from decisionmodel.params import as_arrays
 from decisionmodel.report import summarise
 from decisionmodel.tree.markov import run_markov
 
@@ -55,69 +54,27 @@ POSTERIOR_LINKS = {
     "p_mort90_bypass": "surgical_risk.p_mort90_bypass",
     "p_major_morbidity_bypass": "surgical_risk.p_major_morbidity_bypass",
 }
-#: posterior mean and sd of those outputs (cached fits of the evidence models)
+#: posterior mean and sd of those outputs (the default fits of the evidence models)
 POSTERIOR_MOMENTS = {
     "p_occult_mets_whipple": (0.1533, 0.1120),
     "sens_staging_laparoscopy": (0.6365, 0.0696),
-    "p_mort90_whipple": (0.0511, 0.0841),
-    "p_morbidity_whipple": (0.4110, 0.1165),
-    "p_mort90_bypass": (0.1681, 0.1463),
-    "p_major_morbidity_bypass": (0.3495, 0.1254),
+    "p_mort90_whipple": (0.0496, 0.0741),
+    "p_morbidity_whipple": (0.4113, 0.1192),
+    "p_mort90_bypass": (0.1619, 0.1375),
+    "p_major_morbidity_bypass": (0.3520, 0.1311),
 }
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def G():
-    return dm.load_tree(TREE)
-
-
-@pytest.fixture(scope="module")
-def ct(G):
-    return dm.compile_tree(G)
-
-
-@pytest.fixture(scope="module")
-def means(G):
-    return dm.mean_parameters(G)
-
-
-def _with(params, **values):
-    p = params.copy()
-    for name, v in values.items():
-        p[name] = ("sample", np.full(p.sizes["sample"], float(v)))
-    return p
-
-
-def _env(ct, params):
-    env, n = as_arrays(params)
-    env = dict(env)
-    for name, f in ct.derived:
-        env[name] = f.evaluate(env)
-    return env, n
-
-
-def _terminal_survival(ct, env, n, node):
-    """Survival curve (n, cycles + 1) of a terminal's cohort; None for a terminal without a
-    Markov model (a perioperative death)."""
-    tm = ct.terminal_markov.get(node)
-    if tm is None:
-        return None
-    local = dict(env)
-    for name, f in tm.bindings.items():
-        local[name] = f.evaluate(env)
-    start = None if tm.start is None else {s: f.evaluate(env) for s, f in tm.start.items()}
-    model = ct.markov_models[tm.model]
-    _, _, trace = run_markov(model, local, n, start, trace=True)
-    return 1.0 - trace[:, :, model.states.index("dead")]
+G, ct, means = cc.tree_fixtures(TREE)
 
 
 def _subtree_survival(ct, params, out, policy, under):
     """Survival of the patients of ``policy`` whose terminal lies under node id prefix
     ``under`` (90-day deaths count as dead from t = 0), normalised by their probability."""
-    env, n = _env(ct, params)
+    env, n = cc.derived_env(ct, params)
     reach = out["reaches"].sel(strategy=policy).values
     total = np.zeros(n)
     S = 0.0
@@ -126,16 +83,10 @@ def _subtree_survival(ct, params, out, policy, under):
             continue
         p = out["path_probability"].values[i]
         total = total + p
-        s = _terminal_survival(ct, env, n, node)
+        s = cc.terminal_survival(ct, env, n, node)
         if s is not None:
             S = S + p[:, None] * s
     return S / total[:, None]
-
-
-def _median_months(S):
-    """First month at which survival falls below one half, linearly interpolated."""
-    k = int(np.argmax(S < 0.5))
-    return k - 1 + (S[k - 1] - 0.5) / (S[k - 1] - S[k])
 
 
 def _at_month(S, t):
@@ -226,20 +177,16 @@ def test_posterior_links_and_prior_fallbacks_match_the_posteriors(G):
         assert math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(s, abs=0.002)
 
 
-def test_posterior_links_name_outputs_of_the_cached_evidence_fits(G):
-    """When the evidence models have been fitted, every link names a real output and the
-    declared prior matches its mean and sd."""
-    xr = pytest.importorskip("xarray")
-    from decisionmodel.evidence.cache import cache_dir
+@pytest.mark.slow
+def test_posterior_links_name_outputs_of_the_default_evidence_fits(G, evidence_fit):
+    """Every link names a real output of the default fit and the declared prior matches
+    its mean and sd."""
     from decisionmodel.evidence.draws import posterior_outputs
     from decisionmodel.evidence.registry import MODELS
 
     P = G.graph["parameters"]
     for model in sorted({v.split(".")[0] for v in POSTERIOR_LINKS.values()}):
-        files = sorted(glob.glob(f"{cache_dir()}/{model}-*.nc"))
-        if not files:
-            pytest.skip(f"no cached fit of {model}")
-        outs = posterior_outputs(MODELS[model], xr.open_datatree(files[-1]))
+        outs = posterior_outputs(MODELS[model], evidence_fit(model))
         for name, link in POSTERIOR_LINKS.items():
             if link.split(".")[0] != model:
                 continue
@@ -277,7 +224,9 @@ PAIRS = [(0.153, 0.637), (0.05, 0.9), (0.3, 0.5), (0.5, 0.1), (0.01, 0.99), (0.2
 
 @pytest.mark.parametrize(("p", "sens"), PAIRS)
 def test_post_test_probability_is_bayes(ct, means, p, sens):
-    env, _ = _env(ct, _with(means, p_occult_mets_whipple=p, sens_staging_laparoscopy=sens))
+    env, _ = cc.derived_env(
+        ct, cc.with_values(means, p_occult_mets_whipple=p, sens_staging_laparoscopy=sens)
+    )
     closed = p * (1 - sens) / (1 - p * sens)
     assert float(env["p_missed_after_negative_laparoscopy"][0]) == pytest.approx(closed, rel=1e-12)
     assert float(env["p_laparoscopy_positive"][0]) == pytest.approx(p * sens, rel=1e-12)
@@ -293,7 +242,7 @@ def test_post_test_probability_is_bayes(ct, means, p, sens):
 
 @pytest.mark.parametrize(("p", "sens"), PAIRS[:4])
 def test_shares_reaching_whipple_and_the_pivot(ct, means, p, sens):
-    params = _with(means, p_occult_mets_whipple=p, sens_staging_laparoscopy=sens)
+    params = cc.with_values(means, p_occult_mets_whipple=p, sens_staging_laparoscopy=sens)
     out = dm.evaluate(ct, params, paths=True)
     for policy in POLICIES:
         whipple = _reach_share(ct, out, policy, "/no metastases/")
@@ -310,7 +259,7 @@ def test_shares_reaching_whipple_and_the_pivot(ct, means, p, sens):
 
 
 def test_resected_cohort_matches_prodige24(ct, means):
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     node = next(
         t for t in ct.terminals if str(t).endswith("no metastases/survived 90 days/complication")
     )
@@ -322,7 +271,7 @@ def test_resected_cohort_matches_prodige24(ct, means):
     st = model.states
     dfs = tr[:, st.index("cured")] + tr[:, st.index("at_risk")]
     os_ = 1 - tr[:, st.index("dead")]
-    assert _median_months(os_) == pytest.approx(53.5, abs=0.3)
+    assert cc.median_months(os_) == pytest.approx(53.5, abs=0.3)
     assert _at_month(dfs, 21.4) == pytest.approx(0.5, abs=0.005)
     assert dfs[FIVE_YEARS] == pytest.approx(0.261, abs=0.005)
     assert 0.40 < os_[FIVE_YEARS] < 0.50
@@ -335,7 +284,7 @@ def test_resected_arm_with_90_day_deaths_is_a_little_shorter(ct, means):
     ]
     p90 = float(means["p_mort90_whipple"][0])
     assert S[0] == pytest.approx(1 - p90, abs=1e-9)
-    assert 48 < _median_months(S) < 53.5
+    assert 48 < cc.median_months(S) < 53.5
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -343,26 +292,26 @@ def test_palliative_arms_median_within_dossier_range(ct, means, action):
     out = dm.evaluate(ct, means, paths=True)
     prefix = f"{PIVOT_IDS[0]}/{action}"
     S = _subtree_survival(ct, means, out, f"{DIRECT} [{PIVOT}: {action}]", prefix)[0]
-    assert 8 <= _median_months(S) <= 13
+    assert 8 <= cc.median_months(S) <= 13
 
 
 def test_metastases_seen_at_laparoscopy_median_within_dossier_range(ct, means):
     out = dm.evaluate(ct, means, paths=True)
     prefix = "Strategy/Staging laparoscopy first/metastases seen at laparoscopy"
     S = _subtree_survival(ct, means, out, POLICIES[5], prefix)[0]
-    assert 8 <= _median_months(S) <= 13
+    assert 8 <= cc.median_months(S) <= 13
 
 
 def test_palliative_cohort_is_the_exponential_of_the_median(ct, means):
     m = ct.markov_models["palliative"]
     median = float(means["median_os_palliative_mo"][0])
     # with background mortality at age = age_ref the published median is kept
-    env, n = _env(ct, means)
+    env, n = cc.derived_env(ct, means)
     env["lam_os"] = env["lam_palliative"]
     _, _, trace = run_markov(m, env, n, None, trace=True)
-    assert _median_months(1 - trace[0, :, 1]) == pytest.approx(median, abs=0.2)
+    assert cc.median_months(1 - trace[0, :, 1]) == pytest.approx(median, abs=0.2)
     # background switched off: exactly exp(-ln 2 t / median)
-    env, n = _env(ct, _with(means, gomp_a=-50))
+    env, n = cc.derived_env(ct, cc.with_values(means, gomp_a=-50))
     env["lam_os"] = env["lam_palliative"]
     _, _, trace = run_markov(m, env, n, None, trace=True)
     t = np.arange(m.cycles + 1)
@@ -381,21 +330,21 @@ def _inb_lap(ct, params, wtp=100_000):
 @pytest.mark.parametrize("wtp", [50_000, 150_000])
 def test_laparoscopy_value_rises_with_occult_metastases(ct, means, wtp):
     grid = [0.02, 0.08, 0.153, 0.3, 0.5]
-    inb = np.array([_inb_lap(ct, _with(means, p_occult_mets_whipple=p), wtp) for p in grid])
+    inb = [_inb_lap(ct, cc.with_values(means, p_occult_mets_whipple=p), wtp) for p in grid]
     assert (np.diff(inb, axis=0) > 0).all()
 
 
 @pytest.mark.parametrize("wtp", [50_000, 150_000])
 def test_laparoscopy_value_rises_with_sensitivity(ct, means, wtp):
     grid = [0.0, 0.3, 0.637, 0.8, 1.0]
-    inb = np.array([_inb_lap(ct, _with(means, sens_staging_laparoscopy=s), wtp) for s in grid])
+    inb = [_inb_lap(ct, cc.with_values(means, sens_staging_laparoscopy=s), wtp) for s in grid]
     assert (np.diff(inb, axis=0) > 0).all()
 
 
 def test_useless_laparoscopy_costs_its_price_and_its_morbidity(ct, means):
-    params = _with(means, sens_staging_laparoscopy=0.0)
+    params = cc.with_values(means, sens_staging_laparoscopy=0.0)
     out = dm.evaluate(ct, params)
-    env, _ = _env(ct, params)
+    env, _ = cc.derived_env(ct, params)
     extra_cost = float(env["c_laparoscopy"][0]) + float(
         env["p_morbidity_laparoscopy"][0] * env["c_complication"][0]
     )
@@ -412,7 +361,7 @@ def test_useless_laparoscopy_costs_its_price_and_its_morbidity(ct, means):
 
 
 def test_stent_and_bypass_risks_follow_glazer_direction(ct, means):
-    env, _ = _env(ct, means)
+    env, _ = cc.derived_env(ct, means)
     rr = float(env["rr_complications_bypass_vs_stent"][0])
     assert rr > 1  # surgery vs stent: more events with surgery at the mean
     assert float(env["p_mort90_stent"][0]) == pytest.approx(float(env["p_mort90_bypass"][0]) / rr)
@@ -441,7 +390,7 @@ def test_psa_1000_draws_valid_and_evpi_non_negative(G, ct):
     pp = out["path_probability"].values
     assert ((pp >= 0) & (pp <= 1)).all()
     np.testing.assert_allclose(out["reaches"].values.astype(float) @ pp, 1.0, atol=1e-9)
-    env, _ = _env(ct, params)
+    env, _ = cc.derived_env(ct, params)
     for name in ("p_missed_after_negative_laparoscopy", "p_mort90_close", "p_reobstruction_bypass"):
         v = np.asarray(env[name])
         assert ((v >= 0) & (v <= 1)).all(), name

@@ -217,6 +217,9 @@ def key_document(
         "tune": int(tune),
         "chains": int(chains),
         "pymc": _version("pymc"),
+        # the compiled log density (and so the draws) can change with these
+        "pytensor": _version("pytensor"),
+        "numba": _version("numba"),
         "sampler_version": _version(sampler) if sampler != "pymc" else _version("pymc"),
         # only when set, so that models without extra settings keep their keys
         **({"sample_kwargs": dict(spec.sample_kwargs)} if spec.sample_kwargs else {}),

@@ -12,8 +12,6 @@ criteria, ``beta_x * (x - prevalence_x)`` for binary covariates).
 from __future__ import annotations
 
 import dataclasses
-import glob
-import os
 
 import numpy as np
 import pytest
@@ -375,6 +373,12 @@ def _naive_eta(post, cov):
     fong = cov.get("fong")
     if isinstance(fong, int):
         eta += alpha * beta_bar * (fong - s_bar)
+    elif isinstance(fong, dict):  # criteria not stated: met with probability s_bar / 5
+        total = np.zeros_like(alpha)
+        for j, c in enumerate(FONG_CRITERIA):
+            w = float(fong[c]) if c in fong else s_bar / len(FONG_CRITERIA)
+            total = total + w * beta[..., j]
+        eta += alpha * (total - beta_bar * s_bar)
     elif fong is not None:
         idx = [FONG_CRITERIA.index(c) for c in fong]
         eta += alpha * (beta[..., idx].sum(axis=-1) - beta_bar * s_bar)
@@ -409,6 +413,8 @@ def _naive_eta(post, cov):
             "m1=M1a",
         ],
         ["age=80", "ecog=1", "sex=male"],  # nothing the survival model uses
+        ["dfi_months=6"],  # one criterion stated, the others at their prevalence
+        ["node_positive=no", "largest_cm=7", "braf=wild"],
     ],
 )
 def test_covariates_feed_profile_log_hr(items):
@@ -419,14 +425,9 @@ def test_covariates_feed_profile_log_hr(items):
     np.testing.assert_allclose(eta.values, _naive_eta(post, cov))
 
 
-def test_covariates_with_a_cached_survival_fit():
-    files = sorted(
-        glob.glob(os.path.expanduser("~/.cache/decisionmodel/crlm_survival-*.nc")),
-        key=os.path.getmtime,
-    )
-    if not files:
-        pytest.skip("no cached crlm_survival fit")
-    dt = xr.open_datatree(files[-1])
+@pytest.mark.slow
+def test_covariates_with_the_default_survival_fit(evidence_fit):
+    dt = evidence_fit("crlm_survival")
     p = parse_profile_items(["fong=4", "braf=mutant", "sites=liver,lung"])
     eta = models_survival.profile_log_hr(dt, survival_covariates(p))
     low = models_survival.profile_log_hr(dt, survival_covariates(parse_profile_items(["fong=0"])))
