@@ -192,9 +192,23 @@ def subgroup_table(
 
 
 def _short(name: str) -> str:
-    """A short label for a policy name in a heatmap cell."""
-    words = name.replace("[", " ").replace("]", " ").replace(":", " ").split()
-    return "".join(w[0].upper() for w in words[:4])
+    """A short label for a policy name in a heatmap cell: the initials of the strategy and,
+    for a policy of embedded decisions, of each action taken.
+
+    Examples
+    --------
+    >>> _short("Curative hepatectomy [peritoneal disease found: palliative procedure]")
+    'CH/PP'
+    >>> _short("Systemic therapy")
+    'ST'
+    """
+
+    def initials(text: str) -> str:
+        return "".join(w[0].upper() for w in text.split() if w[0].isalnum())
+
+    root, _, rest = name.partition(" [")
+    actions = [part.rpartition(":")[2] for part in rest.rstrip("]").split(";") if part.strip()]
+    return "/".join([initials(root), *(initials(a) for a in actions)])
 
 
 def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Any:
@@ -256,11 +270,13 @@ def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Any:
             color="white" if grid[i, j] < mid else "black",
         )
     fig.colorbar(im, ax=ax, label="incremental QALYs")
+    names = sorted(set(t["recommended"].astype(str)))
+    key = "; ".join(f"{_short(n)} = {n}" for n in names)
     fig.text(
         0.01,
         0.01,
-        "cell: recommended policy (initials) / P(a curative policy is most cost-effective)",
+        f"cell: recommended policy / P(a curative policy is most cost-effective)\n{key}",
         fontsize=7,
     )
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
