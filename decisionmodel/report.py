@@ -164,16 +164,7 @@ def analyse(
 
         covariates = survival_covariates(profile)
         values = tree_values(profile)
-        declared = tree.graph.get("roles") or {}
-        cand = assess_candidacy(
-            profile,
-            declared.get("procedure", "hepatectomy"),
-            lung_resection=(
-                tuple(declared["lung_resection"])
-                if isinstance(declared.get("lung_resection"), list)
-                else declared.get("lung_resection")
-            ),
-        )
+        cand = assess_candidacy(profile, roles.procedure, lung_resection=roles.lung_resection)
     params, info = tree_draws(
         tree,
         samples,
@@ -190,9 +181,6 @@ def analyse(
     outcomes = evaluate(ct, params, progress=progress)
     offered = roles.offered(True if cand is None else bool(cand.eligible))
     out = summarise(outcomes.sel(strategy=offered), wtp, samples=samples, seed=seed)
-    for key in ("name", "currency", "effect_unit"):
-        if key in outcomes.attrs and key not in out:
-            out[key] = outcomes.attrs[key]
     out["tree"] = str(tree.graph.get("source_file", ""))
     out["evidence"] = {"used": bool(info["models"]), "models": info["models"]}
     if profile is not None:

@@ -57,11 +57,19 @@ class StrategyRoles:
         Policies offered only to candidates for curative-intent surgery.
     reference : str or None
         The policy of the no-surgery reference strategy.
+    procedure : str
+        The curative-intent operation whose candidacy rules apply (``hepatectomy``,
+        ``lung`` or ``crs``; default ``hepatectomy``).
+    lung_resection : str, tuple or None
+        The planned lung resection for the lung rules (a YAML list becomes a tuple, e.g.
+        ``("wedge", 3)``).
     """
 
     root_action: dict[str, str]
     curative: frozenset[str]
     reference: str | None
+    procedure: str = "hepatectomy"
+    lung_resection: str | tuple | None = None
 
     def offered(self, eligible: bool) -> list[str]:
         """Policies offered to a patient who is (or is not) a candidate, in tree order."""
@@ -135,4 +143,11 @@ def strategy_roles(ct: CompiledTree) -> StrategyRoles:
             )
         ref_policy = ref[0]
     cur = frozenset(p for p, a in root_action.items() if a in curative)
-    return StrategyRoles(root_action=root_action, curative=cur, reference=ref_policy)
+    resection = roles.get("lung_resection")
+    return StrategyRoles(
+        root_action=root_action,
+        curative=cur,
+        reference=ref_policy,
+        procedure=procedure,
+        lung_resection=tuple(resection) if isinstance(resection, list) else resection,
+    )

@@ -127,8 +127,8 @@ def subgroup_table(
     DecisionModelError
         The tree declares no curative strategy or no reference.
     """
-    from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
-    from decisionmodel.evidence.tree_draws import evidence_links, tree_draws
+    from decisionmodel.evidence.tree_draws import linked_fits, tree_draws
+    from decisionmodel.report import summarise
     from decisionmodel.roles import strategy_roles
     from decisionmodel.tree.compile import compile_tree
     from decisionmodel.tree.evaluate import evaluate
@@ -140,14 +140,10 @@ def subgroup_table(
             f"{ct.where}: subgroups need 'roles:' with 'curative' and 'reference' strategies"
         )
     groups = list(subgroups) if subgroups is not None else default_subgroups()
-    w = [float(x) for x in wtp]
-    fits = dict(posteriors or {})
-    if evidence:
-        models = sorted({m for m, _ in evidence_links(tree).values()} - set(fits))
-        if models:
-            if say is not None:
-                say(f"evidence: fitting or loading {len(models)} model(s): {', '.join(models)}")
-            fits.update(fit_all(models, seed=DEFAULT_SEED, **dict(fit_kwargs or {})))
+    # fitted (or read) once for all subgroups
+    fits = (
+        linked_fits(tree, posteriors=posteriors, fit_kwargs=fit_kwargs, say=say) if evidence else {}
+    )
     rows: list[dict[str, Any]] = []
     for i, g in enumerate(groups, 1):
         params, _ = tree_draws(
@@ -159,31 +155,25 @@ def subgroup_table(
             values={**dict(values or {}), **dict(g.get("values", {}))},
             posteriors=fits,
         )
-        out = evaluate(ct, params)
-        names = [str(s) for s in out["strategy"].values]
-        curative = [n for n in names if n in roles.curative]
-        cost = out["cost"].values  # (strategy, sample)
-        eff = out["effect"].values
-        ref = names.index(roles.reference)
-        for lam in w:
-            nmb = lam * eff - cost
-            mean = nmb.mean(axis=1)
-            best = int(np.argmax(mean))
-            winners = np.argmax(nmb, axis=0)
-            cur_idx = [names.index(c) for c in curative]
-            best_cur = max(cur_idx, key=lambda j: mean[j])
+        result = summarise(evaluate(ct, params), wtp)
+        pols = {p["name"]: p for p in result["policies"]}
+        ref = pols[roles.reference]
+        curative = [p for name, p in pols.items() if name in roles.curative]
+        for j, lam in enumerate(result["wtp"]):
+            rec = result["recommended"][j]
+            best_cur = max(curative, key=lambda p: p["nmb"][j])
             rows.append(
                 {
                     **{k: v for k, v in g.items() if k not in ("covariates", "values")},
                     "wtp": lam,
-                    "recommended": names[best],
-                    "p_ce": float(np.mean(winners == best)),
-                    "p_curative": float(np.mean(np.isin(winners, cur_idx))),
-                    "curative_policy": names[best_cur],
-                    "curative_effect": float(eff[best_cur].mean()),
-                    "inc_effect": float(eff[best_cur].mean() - eff[ref].mean()),
-                    "inc_cost": float(cost[best_cur].mean() - cost[ref].mean()),
-                    "evpi": float(nmb.max(axis=0).mean() - mean.max()),
+                    "recommended": rec,
+                    "p_ce": pols[rec]["p_cost_effective"][j],
+                    "p_curative": float(sum(p["p_cost_effective"][j] for p in curative)),
+                    "curative_policy": best_cur["name"],
+                    "curative_effect": best_cur["effect"],
+                    "inc_effect": best_cur["effect"] - ref["effect"],
+                    "inc_cost": best_cur["cost"] - ref["cost"],
+                    "evpi": result["evpi"][j],
                 }
             )
         if say is not None and (i % 6 == 0 or i == len(groups)):

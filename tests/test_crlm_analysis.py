@@ -155,9 +155,8 @@ def test_subgroup_table_is_monotone_where_the_evidence_says(subgroups):
 
 
 @pytest.mark.slow
-def test_posterior_run_every_policy_and_the_curative_calibration():
+def test_posterior_run_every_policy_and_the_curative_calibration(evidence_fit):
     import decisionmodel as dm
-    from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
     from decisionmodel.evidence.tree_draws import tree_draws
     from decisionmodel.tree.compile import compile_tree
 
@@ -177,13 +176,9 @@ def test_posterior_run_every_policy_and_the_curative_calibration():
     # curative-arm 5-year OS at the posterior means (tests/test_default_tree.py's method)
     means = ds.mean("sample")
     surv = survival_by_policy(compile_tree(G), means.expand_dims(sample=[0]))
-    os5 = float(
-        np.asarray(surv["Curative hepatectomy [peritoneal disease found: close]"])[..., 60].ravel()[
-            0
-        ]
-    )
-    fits = fit_all(["crlm_survival"], seed=DEFAULT_SEED)
-    pooled = fits["crlm_survival"]["posterior"]
+    curve = np.asarray(surv["Curative hepatectomy [peritoneal disease found: close]"])
+    os5 = float(curve[..., 60].ravel()[0])
+    pooled = evidence_fit("crlm_survival")["posterior"]
     pooled_os5 = dm.evidence.models_survival.crlm_outputs(pooled)["os_5y_resected"].values
     # within the published range of the series the evidence model was fitted to (Fong 1999
     # 37 %, de Jong 2009 47.3 %) and within 0.04 of the model's pooled resected cohort (the
@@ -197,21 +192,19 @@ def test_posterior_run_every_policy_and_the_curative_calibration():
     "profile",
     [{"fong": 0}, {"fong": 5}, {"braf": "mutant"}, {"ras": "mutant", "extrahepatic": True}],
 )
-def test_tree_profile_effect_matches_the_evidence_model(profile):
+def test_tree_profile_effect_matches_the_evidence_model(profile, evidence_fit):
     """The tree's curative-arm 5-year OS relative to the pooled cohort agrees with the
     evidence model's posterior-predictive survival by profile (survival_by_profile) within
     15 % (the tree spreads the profile's hazard ratio over cure and hazards; see the tree's
     profile_hazard_exponent)."""
-    from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
     from decisionmodel.evidence.models_survival import survival_by_profile
     from decisionmodel.evidence.tree_draws import tree_draws
     from decisionmodel.tree.compile import compile_tree
 
     G = load_tree(TREE)
     ct = compile_tree(G)
-    fits = fit_all(
-        ["crlm_survival", "intraoperative", "surgical_risk", "systemic_survival"], seed=DEFAULT_SEED
-    )
+    models = ("crlm_survival", "intraoperative", "surgical_risk", "systemic_survival")
+    fits = {m: evidence_fit(m) for m in models}
     policy = "Curative hepatectomy [peritoneal disease found: close]"
 
     def tree_os5(cov):

@@ -45,7 +45,7 @@ from decisionmodel.evidence.registry import ModelSpec, get_spec
 from decisionmodel.exceptions import ParameterDrawsError
 from decisionmodel.params import parameter_specs, sample_parameters
 
-__all__ = ["parameter_draws", "posterior_outputs", "resample_index"]
+__all__ = ["flat_outputs", "parameter_draws", "posterior_outputs", "resample_index", "stream"]
 
 
 def posterior_outputs(spec: ModelSpec, dt: xr.DataTree) -> dict[str, np.ndarray]:
@@ -57,28 +57,50 @@ def posterior_outputs(spec: ModelSpec, dt: xr.DataTree) -> dict[str, np.ndarray]
         ``outputs`` returned something other than DataArrays over exactly
         ``(chain, draw)``, or arrays of different lengths.
     """
-    outs = spec.outputs(dt)
+    return flat_outputs(spec.name, spec.outputs(dt))
+
+
+def flat_outputs(
+    model: str, outs: Any, *, what: str = "output", size: int | None = None
+) -> dict[str, np.ndarray]:
+    """Check a mapping name -> DataArray over ``(chain, draw)`` and flatten it chain-major.
+
+    ``what`` names the kind of output in messages; ``size``, when given, is the number
+    of draws every array must have (e.g. that of the model's posterior outputs).
+
+    Raises
+    ------
+    ParameterDrawsError
+        Not a mapping, a name that is not an identifier, an array not over exactly
+        ``(chain, draw)``, or arrays of different lengths.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("chain", "draw"))
+    >>> flat_outputs("m", {"x": da})["x"].tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    """
     if not isinstance(outs, Mapping):
         raise ParameterDrawsError(
-            f"evidence model {spec.name!r}: outputs() returned {type(outs).__name__}, not a dict"
+            f"evidence model {model!r}: {what}s returned {type(outs).__name__}, not a dict"
         )
     flat: dict[str, np.ndarray] = {}
-    size = None
     for name, da in outs.items():
         if not isinstance(name, str) or not name.isidentifier():
             raise ParameterDrawsError(
-                f"evidence model {spec.name!r}: output name {name!r} is not an identifier"
+                f"evidence model {model!r}: {what} name {name!r} is not an identifier"
             )
         if not isinstance(da, xr.DataArray) or set(da.dims) != {"chain", "draw"}:
             dims = getattr(da, "dims", type(da).__name__)
             raise ParameterDrawsError(
-                f"evidence model {spec.name!r}: output {name!r} must be a DataArray over "
+                f"evidence model {model!r}: {what} {name!r} must be a DataArray over "
                 f"(chain, draw) exactly, got dims {dims}"
             )
         values = np.asarray(da.transpose("chain", "draw").values, dtype=float).reshape(-1)
         if size is not None and values.size != size:
             raise ParameterDrawsError(
-                f"evidence model {spec.name!r}: output {name!r} has {values.size} draws, "
+                f"evidence model {model!r}: {what} {name!r} has {values.size} draws, "
                 f"the others {size}"
             )
         size = values.size
@@ -110,7 +132,15 @@ def resample_index(size: int, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(idx)
 
 
-def _stream(base: int, label: str) -> np.random.Generator:
+def stream(base: int, label: str) -> np.random.Generator:
+    """The random stream of one label (a model's name) under a base seed.
+
+    Examples
+    --------
+    >>> a, b = stream(1, "m").random(), stream(1, "m").random()
+    >>> a == b, a == stream(1, "other").random()
+    (True, False)
+    """
     return np.random.default_rng([base, zlib.crc32(label.encode("utf-8"))])
 
 
@@ -239,7 +269,7 @@ def parameter_draws(
     record: dict[str, dict[str, Any]] = {}
     for spec, dt, flat, size in per_model:
         resampled = size != n
-        idx = resample_index(size, n, _stream(base, spec.name)) if resampled and size else None
+        idx = resample_index(size, n, stream(base, spec.name)) if resampled and size else None
         attrs = {
             "source": f"evidence model {spec.name} (version {spec.version})",
             "model": spec.name,
@@ -254,7 +284,7 @@ def parameter_draws(
     if direct is not None:
         specs = _direct_specs(direct, owner)
         if specs:
-            ds_direct = sample_parameters(specs, n, _stream(base, "\0direct"))
+            ds_direct = sample_parameters(specs, n, stream(base, "\0direct"))
             for name, da in ds_direct.data_vars.items():
                 data[str(name)] = da.drop_vars("sample")
     out = xr.Dataset(data, coords={"sample": np.arange(n)})

@@ -35,7 +35,6 @@ A tree without evidence links is sampled from its declarations:
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,13 +42,13 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from decisionmodel.evidence.draws import posterior_outputs, resample_index
+from decisionmodel.evidence.draws import flat_outputs, posterior_outputs, resample_index, stream
 from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
 from decisionmodel.evidence.registry import ModelSpec, get_spec
 from decisionmodel.exceptions import ParameterDrawsError
 from decisionmodel.params import parameter_specs, sample_parameters
 
-__all__ = ["evidence_links", "profile_links", "tree_draws"]
+__all__ = ["evidence_links", "linked_fits", "profile_links", "tree_draws"]
 
 
 def evidence_links(tree: nx.DiGraph | Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -85,26 +84,49 @@ def profile_links(tree: nx.DiGraph | Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _stream(base: int, label: str) -> np.random.Generator:
-    return np.random.default_rng([base, zlib.crc32(label.encode("utf-8"))])
-
-
 def _model_outputs(
     spec: ModelSpec, dt: xr.DataTree, covariates: Mapping[str, Any] | None
 ) -> dict[str, np.ndarray]:
     flat = posterior_outputs(spec, dt)
     if spec.profile_outputs is not None:
-        extra = spec.profile_outputs(dt, dict(covariates or {}))
         size = next(iter(flat.values())).size if flat else None
-        for name, da in extra.items():
-            values = np.asarray(da.transpose("chain", "draw").values, dtype=float).reshape(-1)
-            if size is not None and values.size != size:
-                raise ParameterDrawsError(
-                    f"evidence model {spec.name!r}: profile output {name!r} has {values.size} "
-                    f"draws, the posterior {size}"
-                )
-            flat[name] = values
+        extra = spec.profile_outputs(dt, dict(covariates or {}))
+        flat.update(flat_outputs(spec.name, extra, what="profile output", size=size))
     return flat
+
+
+def linked_fits(
+    tree: nx.DiGraph,
+    *,
+    posteriors: Mapping[str, xr.DataTree] | None = None,
+    fit_seed: int = DEFAULT_SEED,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> dict[str, xr.DataTree]:
+    """The fits of the evidence models a tree links to: ``posteriors`` where given, the
+    others fitted or read from the cache with :func:`~decisionmodel.evidence.fit.fit_all`.
+
+    Raises
+    ------
+    UnknownModelError
+        A linked model is not registered (before anything is fitted).
+
+    Examples
+    --------
+    >>> linked_fits({"c": 3})
+    {}
+    """
+    models = sorted({m for m, _ in evidence_links(tree).values()})
+    for m in models:
+        get_spec(m)  # unknown model: a clear error before any fitting
+    given = dict(posteriors or {})
+    fits = {m: given[m] for m in models if m in given}
+    todo = [m for m in models if m not in given]
+    if todo:
+        if say is not None:
+            say(f"evidence: fitting or loading {len(todo)} model(s): {', '.join(todo)}")
+        fits.update(fit_all(todo, seed=fit_seed, **dict(fit_kwargs or {})))
+    return fits
 
 
 def tree_draws(
@@ -193,23 +215,17 @@ def tree_draws(
     base = int(rng.integers(0, 2**63 - 1))
 
     # 2. posterior draws of the linked parameters, one resampling index per model
-    models = sorted({m for m, _ in links.values()})
-    for m in models:
-        get_spec(m)  # unknown model: a clear error before any fitting
-    fits: dict[str, xr.DataTree] = {}
-    if models:
-        given = dict(posteriors or {})
-        todo = [m for m in models if m not in given]
-        if todo:
-            if say is not None:
-                say(f"evidence: fitting or loading {len(todo)} model(s): {', '.join(todo)}")
-            fits.update(fit_all(todo, seed=fit_seed, **dict(fit_kwargs or {})))
-        fits.update({m: given[m] for m in models if m in given})
+    fits = (
+        linked_fits(tree, posteriors=posteriors, fit_seed=fit_seed, fit_kwargs=fit_kwargs, say=say)
+        if links
+        else {}
+    )
+    models = sorted(fits)
     for m in models:
         spec = get_spec(m)
         flat = _model_outputs(spec, fits[m], covariates)
         size = next(iter(flat.values())).size
-        idx = resample_index(size, int(n), _stream(base, m))
+        idx = resample_index(size, int(n), stream(base, m))
         mine = {p: out for p, (mm, out) in links.items() if mm == m}
         for param, output in sorted(mine.items()):
             if output not in flat:
