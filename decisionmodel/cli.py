@@ -116,6 +116,9 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
     from decisionmodel.subgroups import subgroup_heatmap, subgroup_table
 
     tree, wtp, profile = _analysis_inputs(args)
+    out = Path(args.figure) if args.figure else None
+    if out is not None and out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
     table = subgroup_table(
         tree,
         samples=args.samples,
@@ -127,9 +130,6 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
         say=None if args.quiet else _say,
     )
     if args.figure:
-        out = Path(args.figure)
-        if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
         out.parent.mkdir(parents=True, exist_ok=True)
         subgroup_heatmap(table).savefig(out, bbox_inches="tight", dpi=150)
         if not args.quiet:
