@@ -217,10 +217,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("decisionmodel")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(
         prog="decisionmodel", description="Probabilistic decision analysis of metastasectomy."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -303,19 +316,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``decisionmodel`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _one_line(exc: BaseException) -> str:
+    """A message of one line for an error that reached the top of a command."""
+    if isinstance(exc, DecisionModelError):
+        return " ".join(str(exc).split())
+    if isinstance(exc, OSError):
+        what = exc.strerror or type(exc).__name__
+        name = exc.filename if exc.filename is not None else ""
+        if isinstance(exc, IsADirectoryError):
+            what = "is a directory, not a file"
+        elif isinstance(exc, NotADirectoryError):
+            what = "a part of the path is a file, not a directory"
+        elif getattr(exc, "errno", None) == 28:
+            what = "no space left on the device"
+        text = f"{name}: {what}" if name else what
+        if exc.filename2:
+            text += f" ({exc.filename2})"
+        return " ".join(text.split())
+    if isinstance(exc, UnicodeError):
+        return "input is not UTF-8 text: " + " ".join(str(exc).split())
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply to be read (recursion limit reached)"
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this input; use fewer samples or a smaller file"
+    if isinstance(exc, OverflowError):
+        return "a number is too large to be handled: " + " ".join(str(exc).split())
+    return f"internal error ({type(exc).__name__}): " + " ".join(str(exc).split())
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``decisionmodel run ... | head``): stop quietly."""
+    import os
+
     try:
-        return args.func(args)
-    except DecisionModelError as exc:
-        msg = " ".join(str(exc).split())
-        print(f"decisionmodel: error: {msg}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout already closed
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``decisionmodel`` command.
+
+    Every error that reaches this function becomes one line on stderr: bad input
+    (:class:`~decisionmodel.exceptions.DecisionModelError`, an unreadable or unwritable
+    file, text that is not UTF-8, input nested too deeply, numbers too large) exits with
+    code 2, an interruption with 130, a closed output pipe quietly with 141, and any
+    other error (a bug) with 1. ``--debug`` shows the traceback instead.
+    """
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in raw  # accepted anywhere on the line
+    raw = [a for a in raw if a != "--debug"]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(raw)
+        return int(args.func(args) or 0)
+    except SystemExit:
+        raise
     except KeyboardInterrupt:
-        print("decisionmodel: interrupted", file=sys.stderr)
+        if debug:
+            raise
+        print("decisionmodel: interrupted", file=sys.stderr, flush=True)
         return 130
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 141
+    except BaseException as exc:  # the contract: one line, never a traceback
+        if debug:
+            raise
+        bad_input = isinstance(
+            exc,
+            (DecisionModelError, OSError, UnicodeError, RecursionError, MemoryError, OverflowError),
+        )
+        print(f"decisionmodel: error: {_one_line(exc)}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT if bad_input else 1
 
 
 if __name__ == "__main__":
