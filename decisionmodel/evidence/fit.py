@@ -95,17 +95,21 @@ _MAX_LISTED = 8  # failing variables listed per statistic in an error message
 
 
 def default_priors_dir() -> Path:
-    """``priors/`` in the working directory if there is one, else the repository's.
+    """The evidence files shipped with the package (:func:`decisionmodel.resources.priors_dir`).
+
+    The working directory plays no part: a ``priors/`` directory there is not used
+    unless it is passed explicitly (``evidence=`` or ``--priors DIR``).
 
     Examples
     --------
-    >>> default_priors_dir().name
-    'priors'
+    >>> from decisionmodel.resources import priors_dir
+    >>> d = default_priors_dir()
+    >>> d.name, d == priors_dir(), d.is_absolute()
+    ('priors', True, True)
     """
-    here = Path("priors")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "priors"
+    from decisionmodel.resources import priors_dir
+
+    return priors_dir()
 
 
 _AREA_LINE = re.compile(r"^area:[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1[ \t]*(?:#.*)?$", re.M)
