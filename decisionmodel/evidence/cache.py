@@ -48,7 +48,6 @@ import logging
 import marshal
 import os
 import secrets
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,7 +95,8 @@ def cache_dir(directory: str | os.PathLike | None = None) -> Path:
     -------
     pathlib.Path
         ``directory``, else ``$DECISIONMODEL_CACHE``, else the platform's user cache
-        directory followed by ``decisionmodel`` (see the module docstring).
+        directory for ``decisionmodel`` (``platformdirs.user_cache_dir``; see the module
+        docstring).
 
     Examples
     --------
@@ -108,16 +108,10 @@ def cache_dir(directory: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA")
-        root = Path(base) if base else home / "AppData" / "Local"
-        return root / "decisionmodel" / "Cache"
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches" / "decisionmodel"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".cache"
-    return root / "decisionmodel"
+    from platformdirs import user_cache_dir
+
+    # appauthor=False: no author level on Windows (%LOCALAPPDATA%\decisionmodel\Cache)
+    return Path(user_cache_dir("decisionmodel", appauthor=False))
 
 
 def _sha256(data: bytes) -> str:

@@ -101,23 +101,34 @@ def tree(values=None) -> xr.DataTree:
 
 
 def test_cache_dir_precedence(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    """The argument, else $DECISIONMODEL_CACHE, else platformdirs' user cache directory."""
+    import platformdirs
+
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    monkeypatch.setattr(sys, "platform", "linux")
-    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "decisionmodel"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache.cache_dir() == tmp_path / "xdg" / "decisionmodel"
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # XDG: relative paths are invalid
-    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "decisionmodel"
-    monkeypatch.setattr(sys, "platform", "darwin")
-    assert cache.cache_dir() == tmp_path / "home" / "Library" / "Caches" / "decisionmodel"
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert cache.cache_dir() == tmp_path / "local" / "decisionmodel" / "Cache"
+    asked = []
+
+    def fake(appname, appauthor=None, **kw):
+        asked.append((appname, appauthor))
+        return str(tmp_path / "platform" / appname)
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", fake)
+    assert cache.cache_dir() == tmp_path / "platform" / "decisionmodel"
+    assert asked == [("decisionmodel", False)]  # no author level on Windows
+    monkeypatch.setenv(cache.CACHE_ENV, "")  # empty: not set
+    assert cache.cache_dir() == tmp_path / "platform" / "decisionmodel"
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "env"))
     assert cache.cache_dir() == tmp_path / "env"
     assert cache.cache_dir(tmp_path / "arg") == tmp_path / "arg"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG base directories are Linux's")
+def test_cache_dir_follows_xdg_on_linux(monkeypatch, tmp_path):
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "decisionmodel"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == tmp_path / "xdg" / "decisionmodel"
 
 
 def test_fit_uses_the_environment_variable(env, monkeypatch, tmp_path):
