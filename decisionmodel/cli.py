@@ -1,4 +1,7 @@
-"""Command-line interface: ``decisionmodel run|validate|draw|export``.
+"""Command-line interface: ``decisionmodel run|subgroups|validate|draw|export|models``.
+
+A TREE argument is a tree file or the name of a model shipped with the package
+(``decisionmodel models`` lists them; :func:`decisionmodel.resources.tree_path`).
 
 Bad input (a missing or invalid tree file, an unknown parameter, an invalid
 probability, a bad option) prints one line on stderr naming the file, node and rule,
@@ -72,7 +75,41 @@ def _fit_kwargs(args: argparse.Namespace) -> dict:
     kw: dict = {"jobs": args.jobs}
     if args.cache_dir:
         kw["cache_dir"] = args.cache_dir
+    if args.priors:
+        if args.priors_only:
+            raise DecisionModelError(
+                f"--priors {args.priors}: no evidence is fitted with --priors-only; pass one of the two"
+            )
+        kw["evidence"] = args.priors  # fit_all's evidence files (default: the packaged ones)
     return kw
+
+
+def _tree_file(value: str) -> str:
+    """A TREE argument: an existing file, or the name of a shipped model (argparse type)."""
+    from decisionmodel.resources import tree_path
+
+    return str(tree_path(value))
+
+
+_TREE_HELP = "tree file (YAML), or the name of a shipped model (see: decisionmodel models)"
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from decisionmodel.resources import describe_models, trees_dir
+
+    infos = describe_models()
+    if args.json:
+        rows = [{"name": m.name, "file": str(m.path), "description": m.description} for m in infos]
+        print(json.dumps(rows, indent=2))
+        return 0
+    root = trees_dir()
+    files = [m.path.relative_to(root).as_posix() for m in infos]
+    wn = max(len(m.name) for m in infos)
+    wf = max(len(f) for f in files)
+    print(f"shipped models (tree files in {root}):")
+    for m, f in zip(infos, files, strict=True):
+        print(f"  {m.name:<{wn}}  {f:<{wf}}  {m.description}")
+    return 0
 
 
 def _analysis_inputs(args: argparse.Namespace):
@@ -243,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the decision over Fong score 0-5 x RAS/BRAF x M1a/M1b, with a heatmap",
     )
     for p in (run, sgp):
-        p.add_argument("tree", help="tree file (YAML)")
+        p.add_argument("tree", type=_tree_file, help=_TREE_HELP)
         p.add_argument(
             "--samples", type=int, default=10_000, help="parameter draws (default 10000)"
         )
@@ -274,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--jobs", type=int, default=2, help="evidence models fitted at once (default 2)"
         )
         p.add_argument("--cache-dir", help="posterior cache directory (default: platform cache)")
+        p.add_argument(
+            "--priors",
+            metavar="DIR",
+            help="directory of evidence files the models are fitted on "
+            "(default: the evidence files shipped with the package)",
+        )
         p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sgp.add_argument("--figure", help="write the heatmap (.png, .svg or .pdf)")
     sgp.set_defaults(func=_cmd_subgroups)
@@ -286,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     val = sub.add_parser("validate", help="check a tree file against every rule")
-    val.add_argument("tree")
+    val.add_argument("tree", type=_tree_file, help=_TREE_HELP)
     val.add_argument(
         "--draws",
         type=int,
@@ -296,14 +339,18 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=_cmd_validate)
 
     draw = sub.add_parser("draw", help="draw the tree as a figure (.png, .svg, .pdf)")
-    draw.add_argument("tree")
+    draw.add_argument("tree", type=_tree_file, help=_TREE_HELP)
     draw.add_argument("-o", "--output", required=True)
     draw.set_defaults(func=_cmd_draw)
 
     exp = sub.add_parser("export", help="export the tree to GraphML, DOT or YAML")
-    exp.add_argument("tree")
+    exp.add_argument("tree", type=_tree_file, help=_TREE_HELP)
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=_cmd_export)
+
+    mod = sub.add_parser("models", help="list the models shipped with the package")
+    mod.add_argument("--json", action="store_true", help="print the list as JSON")
+    mod.set_defaults(func=_cmd_models)
 
     from decisionmodel.voi.cli import add_voi_parser
 
