@@ -52,8 +52,9 @@ def add_evidence_parser(sub: Any) -> argparse.ArgumentParser:
     evidence = sub.add_parser(
         "evidence",
         help="fit, summarise and check the evidence models (PyMC)",
-        description="Fit the evidence models on priors/*.yaml (cached on disk), summarise "
-        "the posteriors and run the posterior predictive checks.",
+        description="Fit the evidence models on the evidence files shipped with the package "
+        "(or those of --priors DIR; cached on disk), summarise the posteriors and run the "
+        "posterior predictive checks.",
     )
     esub = evidence.add_subparsers(
         dest="evidence_command", required=True, metavar="{fit,summary,check}"
@@ -84,7 +85,10 @@ def add_evidence_parser(sub: Any) -> argparse.ArgumentParser:
     common.add_argument("--tune", type=int, default=1000, help="tuning steps (default 1000)")
     common.add_argument("--chains", type=int, default=4, help="chains (default 4)")
     common.add_argument(
-        "--priors", metavar="DIR", help="directory of evidence files (default priors/)"
+        "--priors",
+        metavar="DIR",
+        help="directory of evidence files (default: the evidence files shipped with the "
+        "package, never the working directory's priors/)",
     )
     common.add_argument(
         "--cache-dir",
