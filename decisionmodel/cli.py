@@ -46,9 +46,15 @@ def _wtp(args: argparse.Namespace, tree) -> list[float]:
                 f"{tree.graph.get('source_file')}: no willingness to pay: pass --wtp or set 'wtp:' in the tree file"
             )
         values = [float(w) for w in (declared if isinstance(declared, list) else [declared])]
+    from decisionmodel.cliopts import MAX_WTP
+
     for w in values:
         if not w >= 0 or w == float("inf"):
             raise DecisionModelError(f"--wtp {w}: willingness to pay must be a finite number >= 0")
+        if w > MAX_WTP:
+            raise DecisionModelError(
+                f"--wtp {w:g}: willingness to pay must be at most {MAX_WTP:g} per unit of effect"
+            )
     return values
 
 
@@ -114,13 +120,15 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _analysis_inputs(args: argparse.Namespace):
     """The tree, WTP values and patient profile shared by ``run`` and ``subgroups``."""
+    from decisionmodel.cliopts import check_draws_fit, check_jobs, check_seed
     from decisionmodel.tree.io import load_tree
 
     if args.samples < 1:
         raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
-    if args.jobs < 1:
-        raise DecisionModelError(f"--jobs {args.jobs}: must be at least 1")
+    check_jobs(args.jobs)
+    check_seed(args.seed)
     tree = load_tree(args.tree)
+    check_draws_fit(tree, args.samples, "--samples")  # memory budget, from the tree's size
     return tree, _wtp(args, tree), _profile(args)
 
 
@@ -152,10 +160,14 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
     from decisionmodel.clinical.profile import tree_values
     from decisionmodel.subgroups import subgroup_heatmap, subgroup_table
 
-    tree, wtp, profile = _analysis_inputs(args)
     out = Path(args.figure) if args.figure else None
-    if out is not None and out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
+    if out is not None:
+        if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
+        from decisionmodel.cliopts import check_output_path
+
+        check_output_path(args.figure, "--figure")  # before the analysis, not after it
+    tree, wtp, profile = _analysis_inputs(args)
     table = subgroup_table(
         tree,
         samples=args.samples,
@@ -202,10 +214,17 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from decisionmodel.cliopts import check_draws_fit
     from decisionmodel.tree.compile import compile_tree
     from decisionmodel.tree.io import load_tree
+    from decisionmodel.tree.validate import validate_tree
 
-    tree = load_tree(args.tree, check_draws=args.draws)
+    if args.draws < 0:
+        raise DecisionModelError(f"--draws {args.draws}: must be at least 0")
+    tree = load_tree(args.tree, check_draws=0)
+    if args.draws > 0:
+        check_draws_fit(tree, args.draws, "--draws")  # memory budget, from the tree's size
+        validate_tree(tree, check_draws=args.draws)
     ct = compile_tree(tree)
     params = tree.graph.get("parameters") or {}
     unsourced = sorted(
@@ -221,13 +240,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_draw(args: argparse.Namespace) -> int:
+    from decisionmodel.cliopts import check_output_path
     from decisionmodel.plots import draw_tree
     from decisionmodel.tree.io import load_tree
 
-    tree = load_tree(args.tree)
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
+    check_output_path(args.output, "-o")
+    tree = load_tree(args.tree)
     fig = draw_tree(tree)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight", dpi=150)
@@ -236,11 +257,15 @@ def _cmd_draw(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from decisionmodel.cliopts import check_output_path
     from decisionmodel.tree.io import load_tree, to_dot, to_graphml, write_tree
 
-    tree = load_tree(args.tree)
     out = Path(args.output)
     suffix = out.suffix.lower()
+    if suffix not in (".graphml", ".dot", ".gv", ".yaml", ".yml"):
+        raise DecisionModelError(f"{out}: export to .graphml, .dot or .yaml")
+    check_output_path(args.output, "-o")
+    tree = load_tree(args.tree)
     if suffix == ".graphml":
         to_graphml(tree, out)
     elif suffix in (".dot", ".gv"):

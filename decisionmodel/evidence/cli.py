@@ -316,12 +316,25 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def run_evidence(args: argparse.Namespace) -> int:
     """Dispatch ``decisionmodel evidence ...``; returns the exit code."""
+    from decisionmodel.cliopts import MAX_JOBS, check_seed
     from decisionmodel.exceptions import EvidenceModelError
 
-    for label in ("draws", "chains", "jobs"):
-        if getattr(args, label) is not None and getattr(args, label) < 1:
-            raise EvidenceModelError(f"--{label} {getattr(args, label)}: must be at least 1")
+    limits = {"draws": 1_000_000, "chains": 64, "jobs": max(MAX_JOBS, _default_jobs())}
+    for label, most in limits.items():
+        value = getattr(args, label)
+        if value is not None and value < 1:
+            raise EvidenceModelError(f"--{label} {value}: must be at least 1")
+        if value is not None and value > most:
+            raise EvidenceModelError(f"--{label} {value}: must be at most {most:,}")
     if args.tune < 0:
         raise EvidenceModelError(f"--tune {args.tune}: must be at least 0")
+    if args.tune > 1_000_000:
+        raise EvidenceModelError(f"--tune {args.tune}: must be at most 1,000,000")
+    if args.draws is not None and args.draws * args.chains > 4_000_000:
+        raise EvidenceModelError(
+            f"--draws {args.draws} x --chains {args.chains}: at most 4,000,000 posterior draws "
+            "in all (the posterior is held in memory)"
+        )
+    check_seed(args.seed)
     command = {"fit": _cmd_fit, "summary": _cmd_summary, "check": _cmd_check}
     return command[args.evidence_command](args)

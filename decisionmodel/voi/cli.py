@@ -44,6 +44,17 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 20261127
+#: largest sample size (per arm) of ``--n``
+MAX_N = 10**9
+#: designs that simulate every participant: n x draws x arms is bounded by MAX_SIMULATED
+PATIENT_LEVEL_DESIGNS = ("survival_two_arm",)
+#: most participants simulated for one sample size (n x draws x arms) by such designs
+MAX_SIMULATED = 2 * 10**8
+#: largest study cost (set-up or per participant)
+MAX_COST = 1e15
+#: largest incident population per year and technology horizon (years)
+MAX_POP_PER_YEAR = 1e10
+MAX_HORIZON = 1000.0
 
 
 # --------------------------------------------------------------------------------------
@@ -51,11 +62,28 @@ DEFAULT_SEED = 20261127
 # --------------------------------------------------------------------------------------
 
 
+#: largest CSV file read (bytes); larger files are refused before reading
+MAX_CSV_BYTES = 256 * 2**20
+#: most columns in a CSV file (the header is counted before anything else is read)
+MAX_CSV_COLUMNS = 10_000
+#: most data rows in a CSV file
+MAX_CSV_ROWS = 5_000_000
+#: largest magnitude of a value: beyond it sums of squares over the draws could overflow
+MAX_ABS_VALUE = 1e100
+_SEPARATORS = (",", "\t", ";")
+
+
 def _sniff_separator(header_line: str) -> str:
-    for sep in (",", "\t", ";"):
-        if sep in header_line:
-            return sep
-    return ","
+    """The separator (comma, tab or semicolon) that splits the header into the most fields,
+    quotes respected (``"a,b";"c"`` is two columns separated by ``;``); comma on a tie."""
+    best, most = ",", 0
+    for sep in _SEPARATORS:
+        if sep not in header_line:
+            continue
+        n = len(next(csv.reader([header_line], delimiter=sep), []))
+        if n > most:
+            best, most = sep, n
+    return best
 
 
 def _is_number(text: str) -> bool:
@@ -66,8 +94,33 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _read_header(p: Path, where: str) -> str:
+    """The first line of ``p`` (a UTF-8 BOM removed), bounded in length."""
+    limit = 64 * (MAX_CSV_COLUMNS + 1)  # generous for MAX_CSV_COLUMNS quoted names
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline(limit + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VOIInputError(f"{where}: cannot be read as text ({exc})") from None
+    if "\x00" in first:
+        raise VOIInputError(f"{where}: cannot be read as text (it holds NUL bytes: a binary file?)")
+    if len(first) > limit and not first.endswith(("\n", "\r")):
+        raise VOIInputError(
+            f"{where}: the header line is longer than {limit:,} characters "
+            f"(at most {MAX_CSV_COLUMNS:,} columns are read)"
+        )
+    return first
+
+
 def read_table(path: str | Path, role: str = "table"):
     """Read a CSV of draws (rows) × named numeric columns into a float DataFrame.
+
+    The file is read with :func:`pandas.read_csv`; the separator (comma, semicolon or tab)
+    is the one that splits the header line into the most fields, quotes respected. Limits,
+    checked before the data are parsed: at most :data:`MAX_CSV_BYTES` (256 MiB) per file,
+    :data:`MAX_CSV_COLUMNS` (10,000) columns and :data:`MAX_CSV_ROWS` (5,000,000) data
+    rows; values beyond ±:data:`MAX_ABS_VALUE` (1e100) are refused (sums of their squares
+    over the draws could overflow).
 
     Parameters
     ----------
@@ -94,12 +147,17 @@ def read_table(path: str | Path, role: str = "table"):
     >>> _ = (d / "nb.csv").write_text('"","SoC","Novel"\\n"1",1.5,2\\n"2",3,4.25\\n')
     >>> read_table(d / "nb.csv").to_dict("list")
     {'SoC': [1.5, 3.0], 'Novel': [2.0, 4.25]}
+    >>> _ = (d / "semi.csv").write_text('"cost, USD";"QALY"\\n1.5;2\\n3;4\\n')
+    >>> read_table(d / "semi.csv").columns.tolist()
+    ['cost, USD', 'QALY']
     >>> _ = (d / "bad.csv").write_text("a,b\\n1,2\\n3,x\\n")
     >>> read_table(d / "bad.csv", "--outputs")
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.VOIInputError: ...bad.csv (--outputs): column 'b', data row 2: 'x' is not a number
     """
+    from collections import Counter
+
     import numpy as np
     import pandas as pd
 
@@ -109,23 +167,36 @@ def read_table(path: str | Path, role: str = "table"):
         raise VOIInputError(f"{where}: no such file")
     if p.is_dir():
         raise VOIInputError(f"{where}: is a directory, not a CSV file")
-    try:
-        with p.open(encoding="utf-8-sig", newline="") as fh:
-            first = fh.readline()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VOIInputError(f"{where}: cannot be read as text ({exc})") from None
+    if not p.is_file():
+        raise VOIInputError(f"{where}: is not a regular file (a device or a pipe?)")
+    size = p.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise VOIInputError(
+            f"{where}: {size / 2**20:,.0f} MiB is larger than the limit of "
+            f"{MAX_CSV_BYTES / 2**20:,.0f} MiB for a CSV file"
+        )
+    first = _read_header(p, where)
     if not first.strip():
         raise VOIInputError(f"{where}: empty file (a header line naming the columns is required)")
     sep = _sniff_separator(first)
     header = [h.strip() for h in next(csv.reader([first], delimiter=sep))]
+    if len(header) > MAX_CSV_COLUMNS + 1:
+        raise VOIInputError(
+            f"{where}: {len(header):,} columns; at most {MAX_CSV_COLUMNS:,} are read"
+        )
     if '"' not in first and all(_is_number(h) for h in header if h):
         raise VOIInputError(
             f"{where}: the first line must name the columns, but it holds numbers ({first.strip()[:60]})"
         )
     named = header[1:] if header and header[0] == "" else header
-    if any(h == "" for h in named):
+    if len(named) > MAX_CSV_COLUMNS:
+        raise VOIInputError(
+            f"{where}: {len(named):,} columns; at most {MAX_CSV_COLUMNS:,} are read"
+        )
+    if "" in named:
         raise VOIInputError(f"{where}: column {named.index('') + 1} has no name in the header")
-    dupes = sorted({h for h in named if named.count(h) > 1})
+    counts = Counter(named)
+    dupes = sorted(h for h, k in counts.items() if k > 1)
     if dupes:
         raise VOIInputError(f"{where}: column name(s) {', '.join(map(repr, dupes))} repeat")
     try:
@@ -137,12 +208,18 @@ def read_table(path: str | Path, role: str = "table"):
             keep_default_na=True,
             true_values=[],
             false_values=[],
+            nrows=MAX_CSV_ROWS + 1,
+            engine="c",
         )
     except pd.errors.EmptyDataError:
         raise VOIInputError(f"{where}: empty file") from None
-    except (pd.errors.ParserError, ValueError, OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise VOIInputError(f"{where}: cannot be read as UTF-8 text ({exc})") from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
         msg = " ".join(str(exc).split())
         raise VOIInputError(f"{where}: cannot be read as CSV ({msg})") from None
+    if len(df) > MAX_CSV_ROWS:
+        raise VOIInputError(f"{where}: more than {MAX_CSV_ROWS:,} data rows; that many are read")
     if header and header[0] == "" and len(df.columns) == len(header):
         df = df.iloc[:, 1:]  # R row names under an empty header
     df.columns = [str(c).strip() for c in df.columns]
@@ -170,6 +247,13 @@ def read_table(path: str | Path, role: str = "table"):
             raise VOIInputError(
                 f"{where}: column {col!r}, data row {i + 1} is {what} "
                 f"({int((~finite).sum())} non-finite value(s) in the column)"
+            )
+        huge = np.abs(v) > MAX_ABS_VALUE
+        if huge.any():
+            i = int(np.flatnonzero(huge)[0])
+            raise VOIInputError(
+                f"{where}: column {col!r}, data row {i + 1}: {v[i]:g} is beyond "
+                f"±{MAX_ABS_VALUE:g}, too large to compute with"
             )
         out[col] = v
     return pd.DataFrame(out, columns=list(df.columns))
@@ -211,9 +295,15 @@ def read_wtp(items: Sequence[str]) -> list[float]:
             values.append(float(tok))
     if not values:
         raise VOIInputError("--wtp: no values given")
+    from decisionmodel.cliopts import MAX_WTP
+
     for w in values:
         if not (math.isfinite(w) and w >= 0):
             raise VOIInputError(f"--wtp {w}: willingness to pay must be a finite number >= 0")
+        if w > MAX_WTP:
+            raise VOIInputError(
+                f"--wtp {w:g}: willingness to pay must be at most {MAX_WTP:g} per unit of effect"
+            )
     dupes = sorted({w for w in values if values.count(w) > 1})
     if dupes:
         raise VOIInputError(f"--wtp: value(s) {', '.join(f'{w:g}' for w in dupes)} repeat")
@@ -242,6 +332,8 @@ def _parse_n(items: Sequence[str]) -> list[int]:
                 raise VOIInputError(f"--n {tok!r}: not a number") from None
             if not math.isfinite(v) or v < 1 or v != int(v):
                 raise VOIInputError(f"--n {tok}: sample sizes must be whole numbers >= 1")
+            if v > MAX_N:
+                raise VOIInputError(f"--n {tok}: sample sizes must be at most {MAX_N:,}")
             out.append(int(v))
     if len(set(out)) != len(out):
         raise VOIInputError(f"--n: sample sizes repeat ({', '.join(map(str, out))})")
@@ -260,6 +352,13 @@ def _parse_cost(text: str | None, what: str) -> float | list[float] | None:
     if len(vals) not in (1, 2, 3) or not all(math.isfinite(v) and v >= 0 for v in vals):
         raise VOIInputError(
             f"{what} {text!r}: give a cost >= 0, or a 95% interval LOW,HIGH or LOW,MEAN,HIGH"
+        )
+    if max(vals) > MAX_COST:
+        raise VOIInputError(f"{what} {text!r}: costs must be at most {MAX_COST:g}")
+    if vals != sorted(vals):
+        raise VOIInputError(
+            f"{what} {text!r}: the interval is reversed; give LOW,HIGH (or LOW,MEAN,HIGH) "
+            "in increasing order"
         )
     return vals[0] if len(vals) == 1 else vals
 
@@ -613,6 +712,12 @@ def _population(args: argparse.Namespace) -> dict[str, Any] | None:
         raise VOIInputError("--pop-per-year needs --horizon (technology horizon in years)")
     from decisionmodel.voi.enbs import population_multiplier
 
+    if args.pop_per_year > MAX_POP_PER_YEAR:
+        raise VOIInputError(
+            f"--pop-per-year {args.pop_per_year:g}: must be at most {MAX_POP_PER_YEAR:g} per year"
+        )
+    if args.horizon > MAX_HORIZON:
+        raise VOIInputError(f"--horizon {args.horizon:g}: must be at most {MAX_HORIZON:g} years")
     try:
         m = population_multiplier(
             pop_per_year=args.pop_per_year,
@@ -662,10 +767,12 @@ def _estimator(name: str) -> Any:
 
 def run_voi(args: argparse.Namespace) -> int:
     """Run ``decisionmodel voi ...`` on parsed arguments; print the table or the JSON."""
+    from decisionmodel.cliopts import check_seed
     from decisionmodel.voi.enbs import enbs, enbs_optimum, pop_voi
     from decisionmodel.voi.evpi import evpi
 
     quantity = args.voi_quantity
+    check_seed(args.seed)
     if quantity == "evpi" and args.method:
         raise VOIInputError("--method does not apply to evpi (it is computed exactly)")
     if quantity in ("evppi", "evsi") and not args.inputs:
@@ -683,8 +790,8 @@ def run_voi(args: argparse.Namespace) -> int:
             raise VOIInputError("--setup-cost and --cost-per-patient go together (ENBS)")
         if setup is not None and population is None:
             raise VOIInputError("ENBS (--setup-cost) needs --pop-per-year and --horizon")
-        if args.n_arms is not None and args.n_arms < 1:
-            raise VOIInputError(f"--n-arms {args.n_arms}: must be at least 1")
+        if args.n_arms is not None and not 1 <= args.n_arms <= 100:
+            raise VOIInputError(f"--n-arms {args.n_arms}: must be from 1 to 100")
         if args.smooth and setup is None:
             raise VOIInputError(
                 "--smooth applies to the optimal sample size: give --setup-cost and --cost-per-patient"
@@ -767,6 +874,7 @@ def run_voi(args: argparse.Namespace) -> int:
         n_arms = args.n_arms
         if n_arms is None:
             n_arms = int(getattr(study, "n_arms", 2 if "two_arm" in study.name else 1))
+        _check_simulation_size(study, n_values, data["n_rows"])
         _check_pars([study_pars], data, args.inputs, "--study")
         evsi = _estimator("evsi")
         kw = {"rng": data["rng"]}
@@ -853,11 +961,48 @@ def run_voi(args: argparse.Namespace) -> int:
                 "smooth": smooth,
             }
 
+    _check_finite(result, data)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(format_voi_table(result))
     return 0
+
+
+def _check_simulation_size(study: Any, n_values: list[int], rows: int) -> None:
+    """Refuse sample sizes whose simulated participants (n x draws x 2 arms) exceed
+    :data:`MAX_SIMULATED` for designs that simulate every participant."""
+    if getattr(study, "name", "") not in PATIENT_LEVEL_DESIGNS:
+        return
+    largest = max(n_values)
+    if largest * rows * 2 > MAX_SIMULATED:
+        limit = MAX_SIMULATED // (2 * rows)
+        raise VOIInputError(
+            f"--n {largest}: {study.name} simulates every participant, {largest * rows * 2:,} "
+            f"for {rows:,} draws; at most {MAX_SIMULATED:,} (n <= {limit:,} here)"
+        )
+
+
+def _check_finite(result: dict[str, Any], data: dict[str, Any]) -> None:
+    """An estimate that overflowed (or is undefined) is an error, never a ``null``."""
+    files = data.get("rows_file")
+    checks: list[tuple[str, Any]] = [("EVPI", v) for v in result["evpi"]]
+    for key in ("evppi", "evsi", "enbs"):
+        for e in result.get(key, []):
+            checks.append((key.upper(), e.get("value")))
+            if "pop_value" in e:
+                checks.append((f"population {key.upper()}", e["pop_value"]))
+            if "pop_evsi" in e:
+                checks.append(("population EVSI", e["pop_evsi"]))
+    pop = result.get("population")
+    if pop:
+        checks += [("population EVPI", v) for v in pop["evpi"]]
+    for what, value in checks:
+        if value is None:
+            raise VOIInputError(
+                f"{files}: the {what} is not a finite number (the values are too large: "
+                "the computation overflowed)"
+            )
 
 
 # --------------------------------------------------------------------------------------

@@ -192,7 +192,11 @@ def _cost_spec(cost: Any, name: str) -> tuple[float, float]:
         )
     if not np.isfinite(vals).all() or (vals < 0).any():
         raise VOIInputError(f"{name}: costs must be finite and >= 0, got {vals.tolist()}")
-    vals = np.sort(vals)
+    if (np.diff(vals) < 0).any():
+        raise VOIInputError(
+            f"{name}: the interval {vals.tolist()} is reversed; give (low, high) or "
+            "(low, mean, high) in increasing order"
+        )
     if vals.size == 1:
         return float(vals[0]), 0.0
     if vals.size == 2:
