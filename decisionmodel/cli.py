@@ -151,9 +151,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(result, indent=2))
+    elif sys.stdout.isatty():  # fit the terminal; piped or redirected: the plain layout
+        from decisionmodel.report import format_table_rich
+
+        print(format_table_rich(result, width=_terminal_width()))
     else:
         print(format_table(result))
     return 0
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return max(40, shutil.get_terminal_size((120, 24)).columns)
 
 
 def _cmd_subgroups(args: argparse.Namespace) -> int:
@@ -197,19 +207,10 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
             )
         )
     else:
-        cols = [
-            "fong",
-            "molecular",
-            "m1",
-            "wtp",
-            "recommended",
-            "p_ce",
-            "p_curative",
-            "inc_effect",
-            "inc_cost",
-            "evpi",
-        ]
-        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+        from decisionmodel.subgroups import format_subgroup_table
+
+        tty = sys.stdout.isatty()  # fit the terminal; piped or redirected: the plain layout
+        print(format_subgroup_table(table, width=_terminal_width() if tty else 120, rich=tty))
     return 0
 
 

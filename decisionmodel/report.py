@@ -226,8 +226,221 @@ def _digits(values, significant: int = 4) -> int:
     return int(min(8, max(0, significant - 1 - math.floor(math.log10(max(finite))))))
 
 
-def format_table(result: Mapping[str, Any]) -> str:
-    """Plain-text rendering of the decision table.
+#: width of the plain layout (piped or redirected output)
+PLAIN_WIDTH = 120
+#: longest line of a policy name in a table; longer names wrap at word boundaries
+NAME_WIDTH = 40
+
+
+def _blen(text: str) -> int:
+    """Length in bytes (UTF-8), which ``awk '{print length}'`` measures in a C locale."""
+    return len(text.encode("utf-8"))
+
+
+def _wrap(text: str, width: int, indent: str = "  ") -> list[str]:
+    """``text`` wrapped to ``width`` bytes at spaces (never inside a word)."""
+    import textwrap
+
+    w = width
+    while True:
+        lines = textwrap.wrap(
+            text,
+            width=w,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+        if w <= 20 or all(_blen(x) <= width for x in lines):
+            return lines
+        w -= 2
+
+
+def _column_groups(key: int, widths: Sequence[int], width: int, gap: int = 2) -> list[list[int]]:
+    """Split columns (their ``widths``) into groups that fit ``width`` beside a key column
+    of width ``key``; each group keeps at least one column.
+
+    Examples
+    --------
+    >>> _column_groups(10, [5, 5, 5], 30)
+    [[0, 1], [2]]
+    """
+    groups: list[list[int]] = [[]]
+    used = key
+    for j, w in enumerate(widths):
+        if groups[-1] and used + gap + w > width:
+            groups.append([])
+            used = key
+        groups[-1].append(j)
+        used += gap + w
+    return groups
+
+
+def plain_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    left: Sequence[int] = (0,),
+    width: int = PLAIN_WIDTH,
+    name_width: int = NAME_WIDTH,
+    indent: str = "",
+) -> list[str]:
+    r"""Lines of a plain-text table no longer than ``width`` bytes.
+
+    Column 0 is the key (a name): it wraps at word boundaries to at most ``name_width``
+    characters. Headers may hold line breaks (``"NMB\n@50,000"``; bottom-aligned). When
+    the other columns do not fit beside the key they are split into several tables, each
+    repeating the key column. Columns in ``left`` are left-aligned, the others (numbers)
+    right-aligned.
+
+    Examples
+    --------
+    >>> print("\n".join(plain_table(["policy", "cost\nUSD"], [["a long name", "1"]],
+    ...                             name_width=6)))
+            cost
+    policy   USD
+    ------  ----
+    a long     1
+      name
+    """
+    wrapped = [_wrap(str(r[0]), name_width) for r in rows]
+    head = [h.split("\n") for h in headers]
+    depth = max(len(h) for h in head)
+    head = [[""] * (depth - len(h)) + h for h in head]
+    cells = [[names[0], *map(str, r[1:])] for r, names in zip(rows, wrapped, strict=True)]
+    key = max([*(len(x) for x in head[0]), *(len(x) for w in wrapped for x in w)])
+    widths = [
+        max([*(len(x) for x in head[j]), *(len(c[j]) for c in cells)]) for j in range(len(headers))
+    ]
+    extra = [
+        max([*(_blen(x) - len(x) for x in head[j]), *(_blen(c[j]) - len(c[j]) for c in cells)])
+        for j in range(len(headers))
+    ]
+    budget = [w + e for w, e in zip(widths, extra, strict=True)]
+    groups = _column_groups(_blen(indent) + key + extra[0], budget[1:], width)
+    out: list[str] = []
+    for gi, group in enumerate(groups):
+        cols = [0, *(j + 1 for j in group)]
+
+        def line(parts_in: Sequence[str], cols: Sequence[int] = cols) -> str:
+            parts = []
+            for c, j in zip(parts_in, cols, strict=True):
+                w = key if j == 0 else widths[j]
+                parts.append(c.ljust(w) if j in left else c.rjust(w))
+            return (indent + "  ".join(parts)).rstrip()
+
+        if gi:
+            out.append("")
+        for d in range(depth):
+            out.append(line([head[j][d] for j in cols]))
+        out.append(indent + "  ".join("-" * (key if j == 0 else widths[j]) for j in cols))
+        for c, names in zip(cells, wrapped, strict=True):
+            out.append(line([c[j] for j in cols]))
+            out.extend(line([more, *([""] * (len(cols) - 1))]) for more in names[1:])
+    return out
+
+
+def _cells(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells of the decision table (one row per policy)."""
+    cur = result.get("currency", "")
+    unit = result.get("effect_unit", "QALY")
+    wtp = result["wtp"]
+    headers = [
+        "policy",
+        f"cost\n{cur}".strip(),
+        unit,
+        *[f"NMB\n@{_fmt(w)}" for w in wtp],
+        f"ICER\n{cur}/{unit}".strip(),
+        "status",
+        *[f"P(CE)\n@{_fmt(w)}" for w in wtp],
+    ]
+    pols = result["policies"]
+    dc = _digits([p["cost"] for p in pols])
+    de = _digits([p["effect"] for p in pols])
+    dn = _digits([v for p in pols for v in p["nmb"]])
+    di = _digits([p["icer"] for p in pols])
+    rows = [
+        [
+            p["name"],
+            _fmt(p["cost"], dc),
+            _fmt(p["effect"], de),
+            *[_fmt(v, dn) for v in p["nmb"]],
+            _fmt(p["icer"], di),
+            p["status"],
+            *[f"{v:.3f}" for v in p["p_cost_effective"]],
+        ]
+        for p in pols
+    ]
+    return headers, rows
+
+
+def _split_layout(
+    headers: list[str], rows: list[list[str]], n_wtp: int
+) -> tuple[tuple[list[str], list[list[str]]], tuple[list[str], list[list[str]]]]:
+    """The decision table as two tables: costs, effects, ICER and status; then net
+    monetary benefit and P(CE) side by side for each WTP."""
+    k = n_wtp
+    first = [0, 1, 2, 3 + k, 4 + k]
+    second = [0, *(j for i in range(k) for j in (3 + i, 5 + k + i))]
+    return (
+        ([headers[j] for j in first], [[r[j] for j in first] for r in rows]),
+        ([headers[j] for j in second], [[r[j] for j in second] for r in rows]),
+    )
+
+
+def _text_lines(result: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The lines above the table (title, patient, candidacy, evidence) and below it
+    (recommendations, EVPI, policies not offered), unwrapped."""
+    cur = result.get("currency", "")
+    unit = result.get("effect_unit", "QALY")
+    head = []
+    title = f"Decision table — {result['samples']} draws, seed {result['seed']}"
+    if result.get("name"):
+        if _blen(title) + _blen(result["name"]) + 5 <= PLAIN_WIDTH:
+            title += f" — {result['name']}"
+        else:
+            head.append(title)
+            title = str(result["name"])
+    head.append(title)
+    if result.get("profile"):
+        head.append(f"Patient: {result['profile']['description']}")
+    cand = result.get("candidacy")
+    if cand is not None:
+        if cand["eligible"]:
+            head.append("Candidate for curative-intent surgery: yes")
+        else:
+            head.append("Candidate for curative-intent surgery: NO — " + "; ".join(cand["reasons"]))
+        if cand.get("unknown"):
+            stated = [u.split(":")[0] for u in cand["unknown"]]
+            head.append("  not stated (assumed met): " + "; ".join(stated))
+    ev = result.get("evidence")
+    if ev and ev.get("used"):
+        models = ", ".join(
+            f"{m} ({'cache' if r.get('from_cache') else 'fitted'})" for m, r in ev["models"].items()
+        )
+        head.append(f"Posterior draws from: {models}")
+    tail = []
+    for w, rec, evpi in zip(result["wtp"], result["recommended"], result["evpi"], strict=True):
+        tail.append(
+            f"At {_fmt(w)} {cur}/{unit}: recommended {rec!r}; EVPI {_fmt(evpi, 2)} {cur} per person".replace(
+                "  ", " "
+            )
+        )
+    for p in result.get("not_offered", []):
+        tail.append(
+            f"Not offered: {p['name']!r} (would yield {_fmt(p['effect'], 2)} {unit} "
+            f"at {_fmt(p['cost'])} {cur}): {p['reason']}".replace("  ", " ")
+        )
+    return head, tail
+
+
+def format_table(result: Mapping[str, Any], *, width: int = PLAIN_WIDTH) -> str:
+    """Plain-text rendering of the decision table, no line wider than ``width``.
+
+    The whole table when it fits; else two tables (costs, effects, ICER and status; then
+    the net monetary benefit and the probability of being cost-effective at each WTP,
+    split further if need be). Long policy names wrap at word boundaries. This is what
+    ``decisionmodel run`` prints when its output is piped or redirected; on a terminal
+    :func:`format_table_rich` fits the terminal instead.
 
     Examples
     --------
@@ -237,83 +450,114 @@ def format_table(result: Mapping[str, Any]) -> str:
     >>> print(format_table(r).splitlines()[0])
     Decision table — 10 draws, seed 1
     """
-    cur = result.get("currency", "")
-    unit = result.get("effect_unit", "QALY")
-    wtp = result["wtp"]
-    lines = []
-    title = f"Decision table — {result['samples']} draws, seed {result['seed']}"
-    if result.get("name"):
-        title += f" — {result['name']}"
-    lines.append(title)
-    if result.get("profile"):
-        lines.append(f"Patient: {result['profile']['description']}")
-    cand = result.get("candidacy")
-    if cand is not None:
-        if cand["eligible"]:
-            lines.append("Candidate for curative-intent surgery: yes")
-        else:
-            lines.append(
-                "Candidate for curative-intent surgery: NO — " + "; ".join(cand["reasons"])
+    head, tail = _text_lines(result)
+    lines = [x for text in head for x in _wrap(text, width, "    ")]
+    headers, rows = _cells(result)
+    n_wtp = len(result["wtp"])
+    status_col = len(headers) - n_wtp - 1
+    whole = plain_table(headers, rows, left=(0, status_col), width=width)
+    if "" not in whole:  # one table: it fits
+        lines.extend(whole)
+    else:
+        (h1, r1), (h2, r2) = _split_layout(headers, rows, n_wtp)
+        lines.extend(plain_table(h1, r1, left=(0, 4), width=width))
+        lines.append("")
+        cur = result.get("currency", "")
+        unit = result.get("effect_unit", "QALY")
+        lines.extend(
+            _wrap(
+                f"Net monetary benefit ({cur}) and probability of being cost-effective (P(CE)) "
+                f"at each willingness to pay ({cur}/{unit})".replace(" ()", ""),
+                width,
             )
-        if cand.get("unknown"):
-            stated = [u.split(":")[0] for u in cand["unknown"]]
-            lines.append("  not stated (assumed met): " + "; ".join(stated))
-    ev = result.get("evidence")
-    if ev and ev.get("used"):
-        models = ", ".join(
-            f"{m} ({'cache' if r.get('from_cache') else 'fitted'})" for m, r in ev["models"].items()
         )
-        lines.append(f"Posterior draws from: {models}")
-    headers = [
-        "policy",
-        f"cost {cur}".strip(),
-        unit,
-        *[f"NMB @{_fmt(w)}" for w in wtp],
-        f"ICER {cur}/{unit}".strip(),
-        "status",
-        *[f"P(CE) @{_fmt(w)}" for w in wtp],
-    ]
-    pols = result["policies"]
-    dc = _digits([p["cost"] for p in pols])
-    de = _digits([p["effect"] for p in pols])
-    dn = _digits([v for p in pols for v in p["nmb"]])
-    di = _digits([p["icer"] for p in pols])
-    rows = []
-    for p in pols:
-        rows.append(
-            [
-                p["name"],
-                _fmt(p["cost"], dc),
-                _fmt(p["effect"], de),
-                *[_fmt(v, dn) for v in p["nmb"]],
-                _fmt(p["icer"], di),
-                p["status"],
-                *[f"{v:.3f}" for v in p["p_cost_effective"]],
-            ]
-        )
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells):
-        return "  ".join(
-            str(c).ljust(widths[i])
-            if i in (0, len(headers) - len(wtp) - 1)
-            else str(c).rjust(widths[i])
-            for i, c in enumerate(cells)
-        ).rstrip()
-
-    lines.append(line(headers))
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(line(r) for r in rows)
+        lines.extend(plain_table(h2, r2, width=width))
     lines.append("")
-    for w, rec, evpi in zip(wtp, result["recommended"], result["evpi"], strict=True):
-        lines.append(
-            f"At {_fmt(w)} {cur}/{unit}: recommended {rec!r}; EVPI {_fmt(evpi, 2)} {cur} per person".replace(
-                "  ", " "
-            )
-        )
-    for p in result.get("not_offered", []):
-        lines.append(
-            f"Not offered: {p['name']!r} (would yield {_fmt(p['effect'], 2)} {unit} "
-            f"at {_fmt(p['cost'])} {cur}): {p['reason']}".replace("  ", " ")
-        )
+    lines.extend(x for text in tail for x in _wrap(text, width, "    "))
     return "\n".join(lines)
+
+
+def format_table_rich(result: Mapping[str, Any], *, width: int) -> str:
+    """The decision table for a terminal ``width`` columns wide, drawn with :mod:`rich`
+    (ANSI styles included): policy names wrap, headers break over two lines, and when the
+    columns do not fit the WTP columns move to a second table.
+
+    Examples
+    --------
+    >>> r = {"policies": [{"name": "a", "cost": 1.0, "effect": 2.0, "nmb": [3.0], "icer": None,
+    ...       "status": "frontier", "p_cost_effective": [1.0]}], "recommended": ["a"],
+    ...      "evpi": [0.0], "wtp": [100.0], "samples": 10, "seed": 1}
+    >>> text = format_table_rich(r, width=60)
+    >>> "Decision table" in text and "frontier" in text
+    True
+    """
+    head, tail = _text_lines(result)
+    headers, rows = _cells(result)
+    n_wtp = len(result["wtp"])
+    status_col = len(headers) - n_wtp - 1
+    tables: list[tuple[str | None, list[str], list[list[str]], set[int]]] = []
+    # each column needs its longest cell or half its header (headers break at spaces)
+    need = sum(
+        max(max((len(r[j]) for r in rows), default=0), (len(headers[j]) + 1) // 2) + 3
+        for j in range(1, len(headers))
+    )
+    if need + 16 <= width:
+        tables.append((None, headers, rows, {0, status_col}))
+    else:
+        (h1, r1), (h2, r2) = _split_layout(headers, rows, n_wtp)
+        tables.append((None, h1, r1, {0, 4}))
+        tables.append(("Net monetary benefit and P(cost-effective) by WTP", h2, r2, {0}))
+    return render_rich(head, tables, tail, width=width)
+
+
+def render_rich(
+    head: Sequence[str],
+    tables: Sequence[tuple[str | None, Sequence[str], Sequence[Sequence[str]], set[int]]],
+    tail: Sequence[str],
+    *,
+    width: int,
+) -> str:
+    """Text lines and tables (title, headers, rows, left-aligned columns) rendered by
+    :mod:`rich` for a terminal ``width`` wide; returns the text with ANSI styles."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=max(width, 20),
+        force_terminal=True,
+        color_system="standard",
+        highlight=False,
+    )
+    for i, text in enumerate(head):
+        console.print(text, style="bold" if i == 0 else None, markup=False)
+    for ti, (title, headers, rows, left) in enumerate(tables):
+        if ti:
+            console.print()
+        table = Table(
+            title=Text(title) if title else None,
+            title_justify="left",
+            header_style="bold",
+            box=None,
+        )
+        for j, h in enumerate(headers):
+            table.add_column(
+                Text(h),
+                justify="left" if j in left else "right",
+                overflow="fold",
+                no_wrap=j not in left and j != 0,
+                ratio=2 if j == 0 else None,
+                min_width=10 if j == 0 else None,
+            )
+        for r in rows:
+            table.add_row(*(Text(str(c)) for c in r))  # no markup
+        console.print(table)
+    if tail:
+        console.print()
+    for text in tail:
+        console.print(text, markup=False)
+    return buf.getvalue().rstrip("\n")

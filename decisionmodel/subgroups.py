@@ -270,3 +270,69 @@ def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Any:
     )
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+#: columns of the subgroup table as printed, with their headers
+_PRINTED = {
+    "fong": "Fong",
+    "molecular": "molecular",
+    "m1": "M1",
+    "wtp": "WTP",
+    "recommended": "recommended",
+    "p_ce": "p_ce",
+    "p_curative": "p_curative",
+    "inc_effect": "inc_effect",
+    "inc_cost": "inc_cost",
+    "evpi": "evpi",
+}
+
+
+def _subgroup_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]], list[str]]:
+    """Headers, text rows and the key of the short policy labels."""
+    headers = list(_PRINTED.values())
+    rows = []
+    for _, r in table.iterrows():
+        rows.append(
+            [
+                str(r["fong"]),
+                str(r["molecular"]),
+                str(r["m1"]),
+                f"{float(r['wtp']):,.0f}",
+                _short(str(r["recommended"])),
+                *(f"{float(r[c]):,.3f}" for c in ("p_ce", "p_curative", "inc_effect")),
+                *(f"{float(r[c]):,.0f}" for c in ("inc_cost", "evpi")),
+            ]
+        )
+    names = sorted(set(table["recommended"].astype(str)))
+    key = [f"{_short(n)} = {n}" for n in names]
+    return headers, rows, key
+
+
+def format_subgroup_table(table: pd.DataFrame, *, width: int = 120, rich: bool = False) -> str:
+    """The subgroup table as text: one row per subgroup and WTP, the recommended policy
+    as its short label (keyed under the table, as on the heatmap).
+
+    Plain (``rich=False``, for piped output) no line is longer than ``width`` bytes; with
+    ``rich=True`` the table is drawn with :mod:`rich` for a terminal ``width`` wide.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fong": [0], "molecular": ["RAS mutant"], "m1": ["M1a"],
+    ...     "wtp": [1e5], "recommended": ["Systemic therapy"], "p_ce": [0.9],
+    ...     "p_curative": [0.1], "inc_effect": [0.5], "inc_cost": [1000.0], "evpi": [12.0]})
+    >>> print(format_subgroup_table(t))
+    Fong  molecular   M1       WTP  recommended   p_ce  p_curative  inc_effect  inc_cost  evpi
+    ----  ----------  ---  -------  -----------  -----  ----------  ----------  --------  ----
+    0     RAS mutant  M1a  100,000  ST           0.900       0.100       0.500     1,000    12
+    <BLANKLINE>
+    ST = Systemic therapy
+    """
+    from decisionmodel.report import _wrap, plain_table, render_rich
+
+    headers, rows, key = _subgroup_cells(table)
+    if rich:
+        return render_rich([], [(None, headers, rows, {0, 1, 2, 4})], key, width=width)
+    lines = plain_table(headers, rows, left=(0, 1, 2, 4), width=width)
+    lines.append("")
+    lines.extend(x for k in key for x in _wrap(k, width, "    "))
+    return "\n".join(lines)
