@@ -27,6 +27,7 @@ import argparse
 import csv
 import json
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -964,6 +965,11 @@ def run_voi(args: argparse.Namespace) -> int:
     _check_finite(result, data)
     if args.json:
         print(json.dumps(result, indent=2))
+    elif sys.stdout.isatty():  # fit the terminal; piped or redirected: plain text
+        import shutil
+
+        width = max(40, shutil.get_terminal_size((120, 24)).columns)
+        print(format_voi_table(result, rich=True, width=width))
     else:
         print(format_voi_table(result))
     return 0
@@ -1041,8 +1047,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("  " + x.rstrip() for x in out)
 
 
-def format_voi_table(result: dict[str, Any]) -> str:
+def format_voi_table(result: dict[str, Any], *, rich: bool = False, width: int = 120) -> str:
     """A readable text rendering of the JSON result of :func:`run_voi`.
+
+    Plain text by default (what piped or redirected output gets); ``rich=True`` draws the
+    tables with :mod:`rich` for a terminal ``width`` columns wide.
 
     Examples
     --------
@@ -1060,7 +1069,7 @@ def format_voi_table(result: dict[str, Any]) -> str:
     head = f"Value of information: {result['quantity']} ({result['samples']} draws; strategies {', '.join(result['strategies'])}"
     if result.get("method"):
         head += f"; method {result['method']}"
-    out = [head + ")", ""]
+    out: list[Any] = [head + ")", ""]  # lines, and tables as (header, rows)
     if pop:
         out.append(
             f"Population: {pop['pop_per_year']:g} per year over {pop['horizon']:g} years, "
@@ -1077,7 +1086,7 @@ def format_voi_table(result: dict[str, Any]) -> str:
         if pop:
             row.append(_fmt(pop["evpi"][i]))
         rows.append(row)
-    out.append(_table(header, rows))
+    out.append((header, rows))
     evpi_at = dict(zip([None] if wtp is None else wtp, result["evpi"], strict=True))
     for key, label in (("evppi", "EVPPI"), ("evsi", "EVSI")):
         if key not in result:
@@ -1107,7 +1116,7 @@ def format_voi_table(result: dict[str, Any]) -> str:
             if pop:
                 row.append(_fmt(e["pop_value"]))
             rows.append(row)
-        out.append(_table(header, rows))
+        out.append((header, rows))
     if result.get("constant"):
         out.append(f"  (constant, left out: {', '.join(result['constant'])})")
     if "enbs" in result:
@@ -1134,7 +1143,7 @@ def format_voi_table(result: dict[str, Any]) -> str:
             ]
             for e in result["enbs"]
         ]
-        out.append(_table(header, rows))
+        out.append((header, rows))
         out.append("")
         out.append("Optimal sample size" + (" (smooth EVSI curve)" if sc["smooth"] else ""))
         header = (["WTP"] if wtp is not None else []) + [
@@ -1157,5 +1166,38 @@ def format_voi_table(result: dict[str, Any]) -> str:
             ]
             for o in result["enbs_optimum"]
         ]
-        out.append(_table(header, rows))
-    return "\n".join(out)
+        out.append((header, rows))
+    if rich:
+        return _render_rich(out, width)
+    return "\n".join(x if isinstance(x, str) else _table(*x) for x in out)
+
+
+def _render_rich(items: list[Any], width: int) -> str:
+    """Lines and (header, rows) tables drawn with :mod:`rich` (ANSI styles included)."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=max(width, 20),
+        force_terminal=True,
+        color_system="standard",
+        highlight=False,
+    )
+    for item in items:
+        if isinstance(item, str):
+            console.print(Text(item, style="bold" if not buf.tell() else ""))
+            continue
+        header, rows = item
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for j, h in enumerate(header):
+            left = j == 0 and h == "parameters"
+            table.add_column(Text(h), justify="left" if left else "right", overflow="fold")
+        for r in rows:
+            table.add_row(*(Text(c) for c in r))
+        console.print(table)
+    return buf.getvalue().rstrip("\n")
