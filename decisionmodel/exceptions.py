@@ -206,3 +206,13 @@ class DiagnosticsError(EvidenceModelError):
 
 class ParameterDrawsError(EvidenceModelError):
     """Posterior outputs cannot be turned into parameter draws (bad dims, name clashes)."""
+
+
+class CacheError(EvidenceModelError):
+    """The posterior cache cannot be used: its directory is not writable, is a file, or a
+    write failed (checked before a fit is paid for)."""
+
+
+class CacheConflictError(CacheError):
+    """A fit gave other draws than the cache entry stored under the same key: the
+    posterior is not a function of the key alone (a reproducibility failure)."""

@@ -13,9 +13,22 @@ SHA-256 of a canonical JSON document holding
 Writes are atomic: the file is written to a temporary file in the cache directory and
 moved into place with :func:`os.replace`, so a reader sees either the old file or the
 complete new one. Each ``<name>-<key>.nc`` has a sidecar ``<name>-<key>.json`` holding the
-full key and the SHA-256 of the NetCDF bytes; :func:`load` returns ``None`` (and the
-caller refits) when the sidecar is missing, the key differs, the checksum does not match
-(a truncated or corrupted file) or the file cannot be read.
+full key, the model's name, the SHA-256 of the NetCDF bytes, the checksum of the draws
+(:func:`draws_checksum`) and the fit's :func:`provenance` (package versions, sampler and
+backend, compile flags, host, CPU, time); :func:`load` returns ``None`` (and the caller
+refits) when the sidecar is missing or names another key, model or format, the checksum
+does not match (a truncated or corrupted file), the file cannot be read, or the posterior
+in it does not have the structure and draws the sidecar states. Storing a fit whose draws
+differ from a trustworthy entry of the same key raises
+:class:`~decisionmodel.exceptions.CacheConflictError` (the key no longer determines the
+posterior), keeping both. A per-entry lock (:func:`entry_lock`) makes two processes that
+fit the same model into one cache do the work once; temporary files left by a killed
+process are removed (:func:`clean_stale`).
+
+The draws are a function of the key: every fit is sampled with the compile flags of
+:data:`COMPILE_FLAGS` (fast-math off), which make them the same whether pytensor's
+compile cache is cold or warm (tested in subprocesses with separate fresh compile
+directories).
 
 Location (first that applies): the ``directory`` argument; the ``DECISIONMODEL_CACHE``
 environment variable; on Linux ``$XDG_CACHE_HOME/decisionmodel`` or
@@ -47,7 +60,9 @@ import json
 import logging
 import marshal
 import os
+import platform
 import secrets
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,14 +77,20 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "CACHE_ENV",
     "CACHE_FORMAT",
+    "COMPILE_FLAGS",
     "cache_dir",
     "cache_key",
     "cache_paths",
+    "check_writable",
     "clear",
+    "compile_flags",
+    "draws_checksum",
+    "entry_lock",
     "evidence_digest",
     "has",
     "key_document",
     "load",
+    "provenance",
     "save",
     "source_digest",
 ]
@@ -78,8 +99,17 @@ _log = logging.getLogger(__name__)
 
 #: environment variable overriding the cache directory
 CACHE_ENV = "DECISIONMODEL_CACHE"
-#: bump when the layout of cached files changes
-CACHE_FORMAT = 1
+#: bump when the layout of cached files changes (2: provenance and draw checksum in the
+#: sidecar, posteriors sampled with IEEE arithmetic)
+CACHE_FORMAT = 2
+#: compile flags under which every posterior is sampled (see :func:`compile_flags`): part
+#: of the key. pytensor's Numba backend compiles with fast-math by default, which lets
+#: LLVM reassociate and contract floating-point operations differently when a kernel is
+#: compiled afresh (inlined into the whole graph) than when it is loaded from pytensor's
+#: compile cache; NUTS turns those last-bit differences into other draws, so the first fit
+#: on a new machine differed from every later one. With fast-math off the draws are the
+#: same whether the compile cache is cold or warm.
+COMPILE_FLAGS: dict[str, Any] = {"numba__fastmath": False}
 _KEY_CHARS = 20  # characters of the key used in file names (the sidecar holds all 64)
 
 
@@ -215,6 +245,7 @@ def key_document(
         "pytensor": _version("pytensor"),
         "numba": _version("numba"),
         "sampler_version": _version(sampler) if sampler != "pymc" else _version("pymc"),
+        "compile_flags": dict(COMPILE_FLAGS),
         # only when set, so that models without extra settings keep their keys
         **({"sample_kwargs": dict(spec.sample_kwargs)} if spec.sample_kwargs else {}),
     }
@@ -265,11 +296,96 @@ def cache_paths(
     return base.with_name(base.name + ".nc"), base.with_name(base.name + ".json")
 
 
+_TMP_PREFIX = "."
+_TMP_SUFFIX = ".tmp"
+
+
+def _tmp_name(path: Path) -> Path:
+    """A temporary file next to ``path``, named with this process's id so that a stale one
+    (left by a killed process) can be told from one being written."""
+    return (
+        path.parent / f"{_TMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(6)}{_TMP_SUFFIX}"
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def clean_stale(directory: str | os.PathLike | None = None) -> int:
+    """Remove temporary files left in the cache by processes that no longer run (a fit
+    killed while it was writing); returns how many were removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".m-k.nc.999999999.ab.tmp").write_bytes(b"x")
+    >>> clean_stale(d), sorted(p.name for p in d.iterdir())
+    (1, [])
+    """
+    root = cache_dir(directory)
+    removed = 0
+    try:
+        paths = list(root.iterdir())
+    except OSError:
+        return 0
+    for path in paths:
+        name = path.name
+        if not (name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX)):
+            continue
+        parts = name[: -len(_TMP_SUFFIX)].rsplit(".", 2)
+        try:
+            pid = int(parts[-2])
+        except (IndexError, ValueError):
+            pid = -1
+        if pid > 0 and pid != os.getpid() and _pid_alive(pid):
+            continue
+        if pid == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, flush it to disk and move it
+    into place; on any failure the temporary file is removed and ``path`` is untouched.
+    (Plain file writes: a full disk is an ``OSError`` here, never a crash inside a
+    library.)"""
+    tmp = _tmp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     """Call ``write(tmp_path)`` on a temporary file next to ``path``, then move it into
     place; on any failure the temporary file is removed and ``path`` is untouched."""
-    # like tempfile.mkstemp, but with the mode of a normal file (0666 less the umask)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    tmp = _tmp_name(path)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         write(Path(tmp))
@@ -280,6 +396,177 @@ def _atomic_write(path: Path, write: Any) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(directory: str | os.PathLike | None = None) -> Path:
+    """Make sure posteriors can be stored in the cache directory (creating it), before a
+    fit is paid for; returns the directory.
+
+    Raises
+    ------
+    CacheError
+        The path, or a part of it, is a file; or the directory cannot be created or
+        written (read-only, no permission, no space).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "file"
+    >>> _ = f.write_text("x")
+    >>> check_writable(f / "cache")
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.CacheError: posterior cache .../file/cache: a part of the path is a file, not a directory; choose another with --cache-dir or DECISIONMODEL_CACHE
+    """
+    from decisionmodel.exceptions import CacheError
+
+    root = cache_dir(directory)
+    hint = "choose another with --cache-dir or DECISIONMODEL_CACHE"
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(20, "is a file, not a directory")
+        root.mkdir(parents=True, exist_ok=True)
+        probe = _tmp_name(root / "write-probe")
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+    except NotADirectoryError as exc:
+        why = (
+            exc.strerror
+            if exc.strerror == "is a file, not a directory"
+            else ("a part of the path is a file, not a directory")
+        )
+        raise CacheError(f"posterior cache {root}: {why}; {hint}") from None
+    except FileExistsError:
+        raise CacheError(f"posterior cache {root}: a part of the path is a file; {hint}") from None
+    except OSError as exc:
+        raise CacheError(
+            f"posterior cache {root}: not writable ({exc.strerror or exc}); {hint}"
+        ) from None
+    return root
+
+
+@contextlib.contextmanager
+def entry_lock(name: str, key: str, directory: str | os.PathLike | None = None):
+    """Hold an exclusive lock on one cache entry while it is fitted and stored, so that
+    two processes fitting the same model into one cache do the work once: the second
+    waits, then finds the entry. The lock is released when the process ends, however it
+    ends (``kill -9`` included). Without ``fcntl`` (Windows) it does nothing.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    nc, _ = cache_paths(name, key, directory)
+    lock_path = nc.with_name(nc.name[: -len(".nc")] + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def compile_flags():
+    """pytensor configured with :data:`COMPILE_FLAGS` for the duration (fast-math off).
+
+    Examples
+    --------
+    >>> import pytensor
+    >>> with compile_flags():
+    ...     pytensor.config.numba__fastmath
+    False
+    """
+    import pytensor
+
+    with pytensor.config.change_flags(**COMPILE_FLAGS):
+        yield
+
+
+def draws_checksum(dt: xr.DataTree) -> str:
+    """SHA-256 of a fit's posterior draws: every variable (sorted by name) with its
+    dims, dtype, shape and bytes. Two fits have the same checksum exactly when their
+    draws are bit-identical.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset({"p": (("chain", "draw"), np.arange(6.0).reshape(2, 3))})
+    >>> a = draws_checksum(xr.DataTree.from_dict({"posterior": post}))
+    >>> post["p"][0, 0] = np.nextafter(0.0, 1.0)
+    >>> b = draws_checksum(xr.DataTree.from_dict({"posterior": post}))
+    >>> len(a), a == b
+    (64, False)
+    """
+    post = dt["posterior"].to_dataset()
+    h = hashlib.sha256()
+    for var in sorted(post.data_vars, key=str):
+        da = post[var]
+        values = np.ascontiguousarray(da.values)
+        head = json.dumps([str(var), list(map(str, da.dims)), values.dtype.str, values.shape])
+        h.update(head.encode("utf-8"))
+        h.update(values.tobytes())
+    return h.hexdigest()
+
+
+_PROVENANCE_PACKAGES = (
+    "decisionmodel",
+    "pymc",
+    "pytensor",
+    "numba",
+    "nutpie",
+    "numpy",
+    "scipy",
+    "arviz",
+    "xarray",
+    "h5netcdf",
+)
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(dt: xr.DataTree | None = None) -> dict[str, Any]:
+    """Where and with what a fit was made: package versions, Python, the compile flags,
+    host, CPU, time (UTC) and, given a fit, its sampler and the checksum of its draws.
+
+    Examples
+    --------
+    >>> p = provenance()
+    >>> sorted(p)[:4], p["compile_flags"]
+    (['compile_flags', 'cpu', 'created', 'host'], {'numba__fastmath': False})
+    """
+    out: dict[str, Any] = {
+        "compile_flags": dict(COMPILE_FLAGS),
+        "cpu": _cpu(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "host": platform.node(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {p: _version(p) for p in _PROVENANCE_PACKAGES},
+    }
+    if dt is not None:
+        out["sampler"] = str(dt.attrs.get("sampler", ""))
+        out["backend"] = "numba"
+        out["draws_sha256"] = draws_checksum(dt)
+    return out
 
 
 def _netcdf_safe(dt: xr.DataTree) -> xr.DataTree:
@@ -306,6 +593,14 @@ def _netcdf_safe(dt: xr.DataTree) -> xr.DataTree:
     return out
 
 
+def _read_sidecar(side: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
 def save(
     dt: xr.DataTree,
     name: str,
@@ -314,45 +609,123 @@ def save(
 ) -> Path:
     """Store a posterior atomically; returns the path of the NetCDF file.
 
-    The NetCDF file is moved into place first and its sidecar (key and checksum) second,
-    so an interrupted save leaves at worst a file whose sidecar does not match, which
+    The NetCDF bytes are made in memory and written with plain file writes (a full disk
+    is an ``OSError``, and nothing is left behind). The NetCDF file is moved into place
+    first and its sidecar (key, model, checksums, :func:`provenance`) second, so an
+    interrupted save leaves at worst a file whose sidecar does not match, which
     :func:`load` rejects.
+
+    Raises
+    ------
+    CacheConflictError
+        A trustworthy entry with the same key holds other draws: the new fit is kept
+        beside it, in ``conflicts/``, and the entry is left as it was.
     """
+    from decisionmodel.exceptions import CacheConflictError
+
     nc, side = cache_paths(name, key, directory)
     nc.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(nc.parent)
+    prov = provenance(dt)
     safe = _netcdf_safe(dt)
-    _atomic_write(nc, lambda p: safe.to_netcdf(p, engine="h5netcdf"))
-    meta = {"key": key, "model": name, "sha256": _file_sha256(nc), "format": CACHE_FORMAT}
-    _atomic_write(side, lambda p: p.write_text(json.dumps(meta, indent=1), encoding="utf-8"))
+    data = bytes(safe.to_netcdf(None, engine="h5netcdf"))
+    old = _read_sidecar(side) if has(name, key, directory) else None
+    if old is not None and old.get("draws_sha256") not in (None, prov["draws_sha256"]):
+        where = nc.parent / "conflicts"
+        where.mkdir(exist_ok=True)
+        kept = where / f"{nc.stem}-{prov['draws_sha256'][:12]}.nc"
+        _atomic_write_bytes(kept, data)
+        _atomic_write_bytes(
+            kept.with_suffix(".json"),
+            json.dumps({"key": key, "model": name, **prov}, indent=1).encode("utf-8"),
+        )
+        then = old.get("provenance", {})
+        raise CacheConflictError(
+            f"evidence model {name!r}: this fit's draws differ from the cached fit with the "
+            f"same key {key[:_KEY_CHARS]} (cached on {then.get('host', '?')} at "
+            f"{then.get('created', '?')}, this one on {prov['host']}): the posterior is not "
+            f"reproducible here; the new fit is kept in {kept}, the cached one is unchanged"
+        )
+    _atomic_write_bytes(nc, data)
+    meta = {
+        "key": key,
+        "model": name,
+        "sha256": _sha256(data),
+        "format": CACHE_FORMAT,
+        "draws_sha256": prov["draws_sha256"],
+        "provenance": prov,
+    }
+    _atomic_write_bytes(side, json.dumps(meta, indent=1).encode("utf-8"))
     return nc
+
+
+def _structure_problem(dt: xr.DataTree, meta: Mapping[str, Any]) -> str | None:
+    """Why a cached fit cannot be what its sidecar says, or ``None``."""
+    if "posterior" not in dt.children:
+        return "no posterior group"
+    post = dt["posterior"].to_dataset()
+    if not post.data_vars:
+        return "an empty posterior group"
+    chains, draws = dt.attrs.get("chains"), dt.attrs.get("draws")
+    for var, da in post.data_vars.items():
+        if da.dims[:2] != ("chain", "draw"):
+            return f"variable {var!r} is not over (chain, draw)"
+        if (
+            chains is not None
+            and draws is not None
+            and (
+                int(np.asarray(chains)) != da.sizes["chain"]
+                or int(np.asarray(draws)) != da.sizes["draw"]
+            )
+        ):
+            return f"variable {var!r} does not have the chains x draws its attributes state"
+        if da.dtype.kind not in "fiub":
+            return f"variable {var!r} is not numeric"
+    if str(dt.attrs.get("model", meta.get("model"))) != meta.get("model"):
+        return "its attributes name another model"
+    if str(dt.attrs.get("cache_key", meta.get("key"))) != meta.get("key"):
+        return "its attributes hold another key"
+    want = meta.get("draws_sha256")
+    if want is not None and draws_checksum(dt) != want:
+        return "the draws do not match their checksum"
+    return None
 
 
 def load(name: str, key: str, directory: str | os.PathLike | None = None) -> xr.DataTree | None:
     """The cached posterior, fully read into memory, or ``None`` when there is none or
-    it cannot be trusted (sidecar missing or for another key, checksum mismatch, read
-    failure)."""
+    it cannot be trusted (sidecar missing, unreadable or for another key, model or
+    format; file checksum mismatch; read failure; a posterior whose structure or draws do
+    not match what the sidecar states). An untrusted entry is logged and refitted."""
     nc, side = cache_paths(name, key, directory)
     if not nc.is_file() or not side.is_file():
         return None
     try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
+        meta = _read_sidecar(side)
+        if meta is None:
+            _log.warning("%s: unreadable sidecar; refitting", side)
+            return None
         if meta.get("key") != key or meta.get("format") != CACHE_FORMAT:
             _log.warning("%s: sidecar is for another key or format; refitting", side)
+            return None
+        if meta.get("model") != name:
+            _log.warning("%s: sidecar is for another model; refitting", side)
             return None
         if meta.get("sha256") != _file_sha256(nc):
             _log.warning("%s: checksum mismatch (truncated or corrupt); refitting", nc)
             return None
         with xr.open_datatree(nc, engine="h5netcdf") as tree:
             dt = tree.load()
+        dt.attrs = {
+            k: v.item() if hasattr(v, "item") and np.ndim(v) == 0 else v
+            for k, v in dt.attrs.items()
+        }
+        problem = _structure_problem(dt, meta)
     except Exception as exc:  # any read failure means "not cached": the caller refits
         _log.warning("%s: unreadable cache entry (%s); refitting", nc, exc)
         return None
-    if "posterior" not in dt.children:
-        _log.warning("%s: no posterior group; refitting", nc)
+    if problem is not None:
+        _log.warning("%s: %s; refitting", nc, problem)
         return None
-    dt.attrs = {
-        k: v.item() if hasattr(v, "item") and np.ndim(v) == 0 else v for k, v in dt.attrs.items()
-    }
     return dt
 
 
@@ -362,14 +735,17 @@ def has(name: str, key: str, directory: str | os.PathLike | None = None) -> bool
     nc, side = cache_paths(name, key, directory)
     if not nc.is_file() or not side.is_file():
         return False
+    meta = _read_sidecar(side)
+    if meta is None:
+        return False
     try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
         return (
             meta.get("key") == key
+            and meta.get("model") == name
             and meta.get("format") == CACHE_FORMAT
             and meta.get("sha256") == _file_sha256(nc)
         )
-    except (OSError, ValueError):
+    except OSError:
         return False
 
 
@@ -387,7 +763,7 @@ def clear(name: str | None = None, directory: str | os.PathLike | None = None) -
         return 0
     removed = 0
     for path in root.iterdir():
-        if path.suffix not in (".nc", ".json") or not path.is_file():
+        if path.suffix not in (".nc", ".json", ".lock") or not path.is_file():
             continue
         if name is None or path.stem.rsplit("-", 1)[0] == name:
             path.unlink()

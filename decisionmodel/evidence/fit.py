@@ -28,9 +28,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import math
 import os
 import re
@@ -89,6 +91,7 @@ MIN_ESS = 400.0
 #: the gate's description, stored with each fit
 GATE = f"r_hat<={MAX_RHAT}; ess_bulk>={MIN_ESS:g}; ess_tail>={MIN_ESS:g}; divergences=0"
 _MAX_LISTED = 8  # failing variables listed per statistic in an error message
+_log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------- evidence
@@ -514,7 +517,8 @@ def _sample(
         raise EvidenceModelError(
             f"evidence model {spec.name!r}: build() returned {type(model).__name__}, not a pymc.Model"
         )
-    with model:
+    # fast-math off: the same draws whether the compile cache is cold or warm (cache.py)
+    with model, _cache.compile_flags():
         dt = pm.sample(
             draws=draws,
             tune=tune,
@@ -666,48 +670,87 @@ def fit(
     settings = {"sampler": sampler, "draws": int(draws), "tune": int(tune), "chains": int(chains)}
     key = _cache.cache_key(spec, _digests_for(spec, source), seed=seed, **settings)
 
-    dt = None
-    if cache and not refit:
-        dt = _cache.load(spec.name, key, cache_dir)
-        if dt is not None:
-            if _gate_is_stale(dt):  # stored by an older gate: redo it once, store it
-                _record_gate(dt, spec.name)
-                _cache.save(dt, spec.name, key, cache_dir)
-            dt.attrs["from_cache"] = 1
+    def cached() -> xr.DataTree | None:
+        found = _cache.load(spec.name, key, cache_dir)
+        if found is not None:
+            if _gate_is_stale(found):  # stored by an older gate: redo it once, store it
+                _record_gate(found, spec.name)
+                _store(found, spec.name, key, cache_dir)
+            found.attrs["from_cache"] = 1
+        return found
+
+    dt = cached() if cache and not refit else None
     if dt is None:
         ev = load_evidence_for(spec, source)
         key = _cache.cache_key(spec, ev, seed=seed, **settings)  # from the parsed files
-        t0 = time.perf_counter()
-        dt = _sample(
-            spec,
-            ev,
-            seed=seed,
-            cores=cores if cores is not None else _safe_cores(chains, sampler),
-            progress=progress,
-            **settings,
-        )
-        dt = _trim(dt)
-        dt.attrs.update(
-            {
-                "model": spec.name,
-                "model_version": str(spec.version),
-                "seed": seed,
-                **settings,
-                "cache_key": key,
-                "evidence": json.dumps({a: _cache.evidence_digest(e) for a, e in ev.items()}),
-                "evidence_files": json.dumps({a: str(e.path) for a, e in ev.items()}),
-                "fit_seconds": round(time.perf_counter() - t0, 3),
-            }
-        )
-        _record_gate(dt, spec.name)
-        if cache:
-            _cache.save(dt, spec.name, key, cache_dir)
-        dt.attrs["from_cache"] = 0
+        if cache:  # refuse an unusable cache before the fit is paid for
+            _cache.check_writable(cache_dir)
+        with _cache.entry_lock(spec.name, key, cache_dir) if cache else contextlib.nullcontext():
+            if cache and not refit:  # another process may have fitted it meanwhile
+                dt = cached()
+            if dt is None:
+                dt = _fresh_fit(spec, ev, key, seed, settings, cores, progress)
+                if cache:
+                    _store(dt, spec.name, key, cache_dir)
+                dt.attrs["from_cache"] = 0
 
     err = _gate(dt, spec.name)
     if err is not None and not accept_diagnostics:
         raise err
     return dt
+
+
+def _fresh_fit(
+    spec: ModelSpec,
+    ev: Mapping[str, EvidenceFile],
+    key: str,
+    seed: int,
+    settings: Mapping[str, Any],
+    cores: int | None,
+    progress: bool,
+) -> xr.DataTree:
+    """Sample a model, trim the result and record its attributes and gate."""
+    t0 = time.perf_counter()
+    dt = _sample(
+        spec,
+        ev,
+        seed=seed,
+        cores=cores
+        if cores is not None
+        else _safe_cores(int(settings["chains"]), str(settings["sampler"])),
+        progress=progress,
+        **settings,
+    )
+    dt = _trim(dt)
+    dt.attrs.update(
+        {
+            "model": spec.name,
+            "model_version": str(spec.version),
+            "seed": seed,
+            **settings,
+            "cache_key": key,
+            "evidence": json.dumps({a: _cache.evidence_digest(e) for a, e in ev.items()}),
+            "evidence_files": json.dumps({a: str(e.path) for a, e in ev.items()}),
+            "fit_seconds": round(time.perf_counter() - t0, 3),
+            "draws_sha256": _cache.draws_checksum(dt),
+        }
+    )
+    _record_gate(dt, spec.name)
+    return dt
+
+
+def _store(dt: xr.DataTree, name: str, key: str, cache_dir: str | os.PathLike | None) -> None:
+    """Cache a fit. A write that fails (e.g. a full disk) loses nothing: the fit is still
+    returned, with a warning, and the next run fits again. A conflicting entry
+    (:class:`~decisionmodel.exceptions.CacheConflictError`) is raised."""
+    try:
+        _cache.save(dt, name, key, cache_dir)
+    except OSError as exc:
+        _log.warning(
+            "evidence model %r: the fit could not be cached (%s); it is used uncached",
+            name,
+            exc.strerror or exc,
+        )
 
 
 def _build_id(spec: ModelSpec) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -229,13 +230,13 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
     good = cache.save(tree(), "toy", key, directory=tmp_path)
     before = good.read_bytes()
 
-    def broken(self, path, **kw):
-        Path(path).write_bytes(b"partial")
-        raise OSError("disk full")
+    def broken(fd, data):  # the disk fills up half-way through a write
+        os.write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "disk full")
 
-    monkeypatch.setattr(xr.DataTree, "to_netcdf", broken)
+    monkeypatch.setattr(cache, "_write_all", broken)
     with pytest.raises(OSError, match="disk full"):
-        cache.save(tree(np.zeros((3, 4))), "toy", key, directory=tmp_path)
+        cache.save(tree(), "toy", key, directory=tmp_path)  # same draws: a rewrite
     with pytest.raises(OSError, match="disk full"):
         cache.save(tree(), "toy", "b" * 64, directory=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([good.name, good.stem + ".json"])
@@ -304,3 +305,150 @@ def test_gate_results_from_an_older_gate_are_redone_and_stored(env):
     stored = cache.load("toy", key, directory=cdir)
     assert stored.attrs["gate_version"] == dt.attrs["gate_version"]
     assert "from_cache" not in stored.attrs
+
+
+# ----------------------------------------------------------------------------- provenance, trust
+
+
+def test_sidecar_records_provenance_and_the_draws_checksum(tmp_path):
+    dt = tree()
+    nc = cache.save(dt, "toy", "a" * 64, directory=tmp_path)
+    meta = json.loads(nc.with_suffix(".json").read_text())
+    assert meta["model"] == "toy" and meta["key"] == "a" * 64
+    assert meta["draws_sha256"] == cache.draws_checksum(dt)
+    prov = meta["provenance"]
+    assert prov["compile_flags"] == {"numba__fastmath": False}
+    assert prov["versions"]["pymc"] == importlib.metadata.version("pymc")
+    assert prov["versions"]["pytensor"] == importlib.metadata.version("pytensor")
+    assert prov["host"] and prov["cpu"] and prov["created"].endswith("Z")
+    assert prov["draws_sha256"] == meta["draws_sha256"]
+
+
+def test_draws_checksum_sees_one_bit_and_ignores_attrs():
+    a = tree()
+    b = tree()
+    b.attrs["seed"] = 99
+    assert cache.draws_checksum(a) == cache.draws_checksum(b)
+    values = np.arange(12.0).reshape(3, 4)
+    values[2, 3] = np.nextafter(values[2, 3], np.inf)
+    assert cache.draws_checksum(tree(values)) != cache.draws_checksum(a)
+
+
+def test_a_sidecar_for_another_model_is_not_trusted(tmp_path, caplog):
+    nc = cache.save(tree(), "toy", "a" * 64, directory=tmp_path)
+    side = nc.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    meta["model"] = "other"
+    side.write_text(json.dumps(meta))
+    assert cache.load("toy", "a" * 64, directory=tmp_path) is None
+    assert not cache.has("toy", "a" * 64, directory=tmp_path)
+    assert "another model" in caplog.text
+
+
+def _tamper(nc: Path, values: np.ndarray, attrs: dict | None = None) -> None:
+    """Rewrite the NetCDF file with other draws and make the file checksum consistent."""
+    dt = tree(values)
+    dt.attrs = attrs or {"model": "toy"}
+    dt.to_netcdf(nc, engine="h5netcdf")
+    side = nc.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    meta["sha256"] = cache._file_sha256(nc)
+    side.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.zeros((3, 4)), np.arange(12.0).reshape(3, 4)[:, :2].copy()],
+    ids=["other-draws", "fewer-draws"],
+)
+def test_tampered_draws_with_a_consistent_file_checksum_are_refitted(tmp_path, values, caplog):
+    nc = cache.save(tree(), "toy", "a" * 64, directory=tmp_path)
+    _tamper(nc, values)
+    assert cache.load("toy", "a" * 64, directory=tmp_path) is None
+    assert "checksum" in caplog.text
+
+
+def test_a_posterior_without_chain_and_draw_is_refitted(tmp_path, caplog):
+    nc = cache.save(tree(), "toy", "a" * 64, directory=tmp_path)
+    bad = xr.DataTree.from_dict({"posterior": xr.Dataset({"p": (("x",), np.arange(3.0))})})
+    bad.to_netcdf(nc, engine="h5netcdf")
+    side = nc.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    meta["sha256"] = cache._file_sha256(nc)
+    side.write_text(json.dumps(meta))
+    assert cache.load("toy", "a" * 64, directory=tmp_path) is None
+    assert "not over (chain, draw)" in caplog.text
+
+
+def test_other_draws_under_the_same_key_are_a_conflict_and_both_are_kept(tmp_path):
+    from decisionmodel.exceptions import CacheConflictError
+
+    key = "c" * 64
+    first = cache.save(tree(), "toy", key, directory=tmp_path)
+    before = first.read_bytes()
+    cache.save(tree(), "toy", key, directory=tmp_path)  # the same draws: fine
+    with pytest.raises(CacheConflictError, match="not reproducible") as err:
+        cache.save(tree(np.zeros((3, 4))), "toy", key, directory=tmp_path)
+    assert first.read_bytes() == before
+    (kept,) = (tmp_path / "conflicts").glob("*.nc")
+    assert str(kept) in str(err.value)
+    with xr.open_datatree(kept, engine="h5netcdf") as dt:
+        assert float(dt["posterior"]["p"].sum()) == 0.0
+    assert float(cache.load("toy", key, directory=tmp_path)["posterior"]["p"].sum()) == 66.0
+
+
+def test_an_unusable_cache_directory_is_refused_before_fitting(env):
+    from decisionmodel.exceptions import CacheError
+
+    priors, cdir, sampler = env
+    blocker = cdir.parent / "a-file"
+    blocker.write_text("x")
+    for where in (blocker, blocker / "cache"):
+        with pytest.raises(CacheError, match="is a file|part of the path is a file"):
+            fit(TOY, priors, rng=1, cache_dir=where)
+    assert sampler.calls == 0  # nothing was paid for
+
+
+def test_a_failed_cache_write_loses_nothing(env, monkeypatch, caplog):
+    priors, cdir, sampler = env
+
+    def full(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache, "_write_all", full)
+    dt = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert dt.attrs["from_cache"] == 0 and float(dt["posterior"]["p"].mean()) > 0
+    assert "could not be cached" in caplog.text
+    assert [p.name for p in cdir.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_stale_temporary_files_are_removed_and_live_ones_kept(tmp_path):
+    dead = tmp_path / ".toy-x.nc.999999999.abcdef.tmp"
+    live = tmp_path / f".toy-y.nc.{os.getppid()}.abcdef.tmp"
+    dead.write_bytes(b"partial")
+    live.write_bytes(b"being written")
+    cache.save(tree(), "toy", "a" * 64, directory=tmp_path)
+    assert not dead.exists() and live.exists()
+
+
+def test_the_entry_lock_serialises_two_fits_of_one_model(env):
+    """Two threads fit the same uncached model into one cache: one samples, the other
+    waits for the lock and then reads the entry."""
+    import threading
+
+    priors, cdir, sampler = env
+    results = []
+    barrier = threading.Barrier(2)
+
+    def work():
+        barrier.wait()
+        results.append(fit(TOY, priors, rng=5, cache_dir=cdir))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sampler.calls == 1
+    assert sorted(r.attrs["from_cache"] for r in results) == [0, 1]
+    np.testing.assert_array_equal(results[0]["posterior"]["p"], results[1]["posterior"]["p"])
