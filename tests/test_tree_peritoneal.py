@@ -156,20 +156,20 @@ def test_posterior_links(G):
 
 @pytest.mark.slow
 def test_fallback_priors_match_the_default_posterior(G, evidence_fit):
-    """The declared Beta (used without the evidence layer) has the posterior's mean and sd,
-    and no tree parameter that the model supplies is left unlinked."""
+    """The declared Beta (used without the evidence layer) has the posterior's mean and sd
+    within the Monte Carlo tolerance of decisionmodel.evidence.fallback, and no tree
+    parameter that the model supplies is left unlinked."""
     from decisionmodel.evidence.draws import posterior_outputs
+    from decisionmodel.evidence.fallback import fallback_table
     from decisionmodel.evidence.registry import MODELS
 
-    post = posterior_outputs(MODELS["surgical_risk"], evidence_fit("surgical_risk"))
+    fit = evidence_fit("surgical_risk")
+    table = fallback_table(G, {"surgical_risk": fit})
+    assert table["link"].to_dict() == POSTERIOR_LINKS
+    failed = table[~table["passed"]]
+    assert failed.empty, failed.to_string()
+    post = posterior_outputs(MODELS["surgical_risk"], fit)
     P = G.graph["parameters"]
-    for name, link in POSTERIOR_LINKS.items():
-        draws = post[link.split(".")[1]]
-        a, b = P[name]["alpha"], P[name]["beta"]
-        mean = a / (a + b)
-        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        assert mean == pytest.approx(draws.mean(), rel=0.02), name
-        assert sd == pytest.approx(draws.std(), rel=0.05), name
     for name in P:
         if name in post:
             assert P[name].get("posterior") == f"surgical_risk.{name}", name
