@@ -75,13 +75,17 @@ _SEPARATORS = (",", "\t", ";")
 
 
 def _sniff_separator(header_line: str) -> str:
-    """The separator (comma, tab or semicolon) that splits the header into the most fields,
-    quotes respected (``"a,b";"c"`` is two columns separated by ``;``); comma on a tie."""
+    """The separator (comma, tab or semicolon) that splits the header into the most fields
+    with well-formed quoting (``"a,b";"c"`` is two columns separated by ``;``); comma on a
+    tie or when nothing splits it."""
     best, most = ",", 0
     for sep in _SEPARATORS:
         if sep not in header_line:
             continue
-        n = len(next(csv.reader([header_line], delimiter=sep), []))
+        try:
+            n = len(next(csv.reader([header_line], delimiter=sep, strict=True), []))
+        except csv.Error:  # a quoted field not followed by this separator
+            continue
         if n > most:
             best, most = sep, n
     return best
@@ -97,7 +101,7 @@ def _is_number(text: str) -> bool:
 
 def _read_header(p: Path, where: str) -> str:
     """The first line of ``p`` (a UTF-8 BOM removed), bounded in length."""
-    limit = 64 * (MAX_CSV_COLUMNS + 1)  # generous for MAX_CSV_COLUMNS quoted names
+    limit = 256 * (MAX_CSV_COLUMNS + 1)  # generous for MAX_CSV_COLUMNS quoted names
     try:
         with p.open(encoding="utf-8-sig", newline="") as fh:
             first = fh.readline(limit + 1)
