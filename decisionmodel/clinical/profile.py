@@ -54,7 +54,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from decisionmodel.clinical.fong import (
     CEA_THRESHOLD_NG_ML,
@@ -461,7 +460,9 @@ def load_profile(path: str | Path) -> PatientProfile:
     Raises
     ------
     ProfileFileError
-        Missing file, invalid YAML, or a top level that is not a mapping.
+        Missing, unreadable or oversized file, not UTF-8, invalid YAML (also duplicate keys,
+        nesting too deep, alias bombs and cycles, tags outside the safe schema), or a top
+        level that is not a mapping.
     UnknownProfileKeyError, ProfileValueError, ProfileConflictError
         As :func:`profile_from_mapping`, the message prefixed with the file name.
 
@@ -474,15 +475,10 @@ def load_profile(path: str | Path) -> PatientProfile:
     ...     load_profile(f).stated()
     {'age': 58.0, 'braf': 'wild', 'sites': ('liver',)}
     """
+    from decisionmodel.tree.yamlsafe import load_yaml
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ProfileFileError(f"{p}: cannot read the profile file ({e.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ProfileFileError(f"{p}: not valid YAML ({e})") from None
+    data = load_yaml(p, ProfileFileError, "profile file")  # strict, bounded, never executed
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -1,7 +1,8 @@
 """Reading and writing tree files (YAML), and export to GraphML and DOT.
 
-A tree file is YAML read with a ``yaml.SafeLoader`` that also rejects duplicate keys
-(never executed). Its top level holds
+A tree file is YAML read with a safe loader (libyaml's ``CSafeLoader`` when available)
+that also rejects duplicate keys, within bounds of size, nesting and alias expansion
+(:mod:`decisionmodel.tree.yamlsafe`); nothing in it is executed. Its top level holds
 the graph attributes of :mod:`decisionmodel.tree.schema` and ``tree:``, the root node.
 Each node is a mapping with ``kind`` and, unless terminal, ``branches``: a list of
 child nodes, each also carrying the keys of the edge that leads to it::
@@ -64,6 +65,7 @@ import yaml
 
 from decisionmodel.exceptions import TreeFileError
 from decisionmodel.tree.schema import GRAPH_KEYS
+from decisionmodel.tree.yamlsafe import StrictLoader, load_yaml
 
 _EDGE_KEYS = {
     "action": "action",
@@ -75,9 +77,50 @@ _EDGE_KEYS = {
 _NODE_KEYS = ("kind", "name", "id", "cost", "effect", "markov", "protocol", "notes", "branches")
 
 
-def _node_from_mapping(G: nx.DiGraph, data: Any, parent: str | None, where: str, trail: str) -> str:
+#: most nodes in a tree
+MAX_TREE_NODES = 20_000
+#: deepest path from the root (in nodes)
+MAX_TREE_DEPTH = 90
+#: longest action, label, name or id (characters)
+MAX_LABEL_LENGTH = 1_000
+
+
+def _label(value: Any, key: str, where: str, trail: str) -> str:
+    """An action, label, name or id as text: text or a number, of bounded length."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        hint = (
+            " (quote it: YAML reads yes/no/true/false as booleans)"
+            if isinstance(value, bool)
+            else ""
+        )
+        raise TreeFileError(
+            f"{where}: node {trail}: '{key}' must be text or a number, "
+            f"got {type(value).__name__}{hint}"
+        )
+    text = str(value)
+    if len(text) > MAX_LABEL_LENGTH:
+        raise TreeFileError(
+            f"{where}: node {trail}: '{key}' is longer than {MAX_LABEL_LENGTH} characters"
+        )
+    return text
+
+
+def _node_from_mapping(
+    G: nx.DiGraph, data: Any, parent: str | None, where: str, trail: str, depth: int = 1
+) -> str:
     if not isinstance(data, Mapping):
         raise TreeFileError(f"{where}: node {trail}: expected a mapping, got {type(data).__name__}")
+    if depth > MAX_TREE_DEPTH:
+        raise TreeFileError(
+            f"{where}: node {trail}: the tree is deeper than {MAX_TREE_DEPTH} levels"
+        )
+    if G.number_of_nodes() >= MAX_TREE_NODES:
+        raise TreeFileError(
+            f"{where}: node {trail}: the tree has more than {MAX_TREE_NODES:,} nodes"
+        )
+    for key in ("action", "label", "name", "id"):
+        if key in data:
+            _label(data[key], key, where, trail)
     unknown = [k for k in data if k not in _NODE_KEYS and k not in _EDGE_KEYS]
     if unknown:
         raise TreeFileError(
@@ -117,7 +160,7 @@ def _node_from_mapping(G: nx.DiGraph, data: Any, parent: str | None, where: str,
         if not isinstance(branches, list):
             raise TreeFileError(f"{where}: node {node_id!r}: 'branches' must be a list")
         for i, child in enumerate(branches):
-            _node_from_mapping(G, child, node_id, where, f"{node_id!r} branch {i + 1}")
+            _node_from_mapping(G, child, node_id, where, f"{node_id!r} branch {i + 1}", depth + 1)
     return node_id
 
 
@@ -175,49 +218,13 @@ def tree_from_dict(doc: Mapping[str, Any], where: str = "<dict>") -> nx.DiGraph:
     return G
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that rejects duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # keys merged in with '<<' may be overridden
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            duplicate = False
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen[key] = True
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+#: the strict safe loader (libyaml's when available); also used by the evidence files
+_StrictLoader = StrictLoader
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TreeFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TreeFileError(f"{path}: cannot read ({exc})") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: never constructs objects
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TreeFileError(f"{path}: not valid YAML{at}: {problem}") from None
+    """The document of a tree file, read within the bounds of :mod:`.yamlsafe`."""
+    return load_yaml(path, TreeFileError, "tree file")
 
 
 def load_tree(

@@ -481,3 +481,106 @@ def test_cli_export_bad_suffix(full_file: Path, tmp_path: Path, capsys) -> None:
     assert err.count("\n") == 1 and err.startswith("decisionmodel: error:")
     assert "full.json" in err
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- bounds of the loader
+
+
+def test_loader_is_libyaml_and_strict() -> None:
+    import yaml
+
+    from decisionmodel.tree import yamlsafe
+
+    if hasattr(yaml, "CSafeLoader"):
+        assert issubclass(yamlsafe.StrictLoader, yaml.CSafeLoader)
+    with pytest.raises(TreeFileError, match="duplicate key 'a'"):
+        yamlsafe.loads_yaml("a: 1\nb: 2\na: 3\n", "f.yaml", TreeFileError)
+    with pytest.raises(TreeFileError, match="python/object"):
+        yamlsafe.loads_yaml("a: !!python/object/apply:os.getpid []\n", "f.yaml", TreeFileError)
+
+
+def test_loader_refuses_alias_bombs_and_cycles() -> None:
+    from decisionmodel.tree.yamlsafe import MAX_NODES, loads_yaml
+
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7)
+    )
+    with pytest.raises(TreeFileError, match=f"more than {MAX_NODES:,} YAML nodes"):
+        loads_yaml(laughs, "f.yaml", TreeFileError)
+    merges = (
+        "m0: &m0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
+        + "".join(
+            f"m{i + 1}: &m{i + 1} {{<<: [{', '.join(['*m' + str(i)] * 10)}]}}\n" for i in range(7)
+        )
+    )
+    with pytest.raises(TreeFileError, match="YAML nodes"):
+        loads_yaml(merges, "f.yaml", TreeFileError)
+    with pytest.raises(TreeFileError, match=r"alias \*n refers to a node that contains it"):
+        loads_yaml("notes: &n [1, *n]\n", "f.yaml", TreeFileError)
+    # a few aliases used legitimately are fine
+    assert loads_yaml("a: &a {x: 1}\nb: *a\nc: {<<: *a, y: 2}\n", "f.yaml", TreeFileError) == {
+        "a": {"x": 1},
+        "b": {"x": 1},
+        "c": {"x": 1, "y": 2},
+    }
+
+
+def test_loader_refuses_deep_nesting_also_through_aliases() -> None:
+    from decisionmodel.tree.yamlsafe import MAX_DEPTH, loads_yaml
+
+    deep = "x: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"
+    with pytest.raises(TreeFileError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        loads_yaml(deep, "f.yaml", TreeFileError)
+    half = MAX_DEPTH // 2 + 5
+    text = "a: &a " + "[" * half + "]" * half + "\nb: " + "[" * half + "*a" + "]" * half + "\n"
+    with pytest.raises(TreeFileError, match="deeper than"):
+        loads_yaml(text, "f.yaml", TreeFileError)
+    assert loads_yaml("x: " + "[" * 50 + "]" * 50, "f.yaml", TreeFileError) is not None
+
+
+def test_loader_bounds_the_bytes_read(tmp_path: Path, monkeypatch) -> None:
+    from decisionmodel.tree import yamlsafe
+
+    monkeypatch.setattr(yamlsafe, "MAX_BYTES", 1024 * 1024)
+    big = tmp_path / "big.yaml"
+    big.write_text("# x\n" * 300_000)
+    with pytest.raises(TreeFileError, match=r"big\.yaml: the tree file is larger than 1 MB"):
+        load_tree(big)
+    with pytest.raises(TreeFileError, match="/dev/zero: the tree file is larger than 1 MB"):
+        load_tree("/dev/zero")
+    with pytest.raises(TreeFileError, match="is a directory"):
+        load_tree(tmp_path)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(TreeFileError, match=r"latin\.yaml: the tree file is not UTF-8"):
+        load_tree(latin)
+
+
+def test_tree_size_depth_and_label_limits(tmp_path: Path, monkeypatch) -> None:
+    from decisionmodel.tree import io
+
+    monkeypatch.setattr(io, "MAX_TREE_NODES", 10)
+    branches = [{"label": f"b{i}", "p": 0.05, "kind": "terminal"} for i in range(20)]
+    with pytest.raises(TreeFileError, match="more than 10 nodes"):
+        tree_from_dict({"tree": {"kind": "chance", "name": "r", "branches": branches}})
+    monkeypatch.setattr(io, "MAX_TREE_NODES", 20_000)
+    node: dict = {"kind": "terminal", "label": "leaf"}
+    for _ in range(io.MAX_TREE_DEPTH + 5):
+        node = {"kind": "chance", "label": "l", "p": 1, "branches": [node]}
+    node.pop("label"), node.pop("p")
+    with pytest.raises(TreeFileError, match="deeper than"):
+        tree_from_dict({"tree": node})
+    with pytest.raises(TreeFileError, match="'name' must be text or a number, got dict"):
+        tree_from_dict({"tree": {"kind": "terminal", "name": {"a": 1}}})
+    with pytest.raises(TreeFileError, match="quote it"):
+        tree_from_dict(
+            {
+                "tree": {
+                    "kind": "chance",
+                    "name": "r",
+                    "branches": [{"label": True, "p": 1, "kind": "terminal"}],
+                }
+            }
+        )
+    with pytest.raises(TreeFileError, match="longer than"):
+        tree_from_dict({"tree": {"kind": "terminal", "name": "x" * 5000}})
