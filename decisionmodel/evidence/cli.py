@@ -188,8 +188,7 @@ def _fits(args: argparse.Namespace, *, keep_going: bool) -> tuple[dict, dict, li
             fits[name] = dt
         elif not keep_going:
             raise err
-        else:
-            _say(f"decisionmodel: error: {' '.join(str(err).split())}")
+        else:  # reported together, in one line, once the others are tabulated
             failures.append(err)
     return specs, fits, failures, evidence
 
@@ -226,11 +225,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if rows:
         print(_frame_text(pd.DataFrame(rows).set_index("model")))
     if failures:
+        if len(failures) == 1:
+            raise failures[0]
         names = ", ".join(repr(f.model) for f in failures)
+        details = " | ".join(" ".join(str(f).split()) for f in failures)
         raise DiagnosticsError(
-            f"evidence model(s) {names} failed the diagnostics gate (details above); "
-            "rerun with --accept-diagnostics to keep them",
+            f"evidence models {names} failed the diagnostics gate: {details}",
             model=failures[0].model,
+            failures=[x for f in failures for x in f.failures],
+            divergences=sum(f.divergences for f in failures),
         )
     return 0
 

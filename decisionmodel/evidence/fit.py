@@ -535,6 +535,14 @@ def _sample(
         raise EvidenceModelError(
             f"evidence model {spec.name!r}: sampling returned no posterior group"
         )
+    sizes = dt["posterior"].sizes
+    if sizes.get("chain") != chains or sizes.get("draw") != draws:
+        # nutpie answers Ctrl-C by returning the draws made so far: never keep (or cache)
+        # such a fit, stop as the user asked
+        raise KeyboardInterrupt(
+            f"evidence model {spec.name!r}: sampling stopped after {sizes.get('draw', 0)} of "
+            f"{draws} draws"
+        )
     return dt
 
 
@@ -791,6 +799,8 @@ def _fit_in_worker(
         )
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
+    except KeyboardInterrupt:  # let the worker end: the pool would go on with the next model
+        os._exit(130)
     return ""
 
 
@@ -843,22 +853,44 @@ def _prefit_parallel(
     if len(todo) < 2:
         return set()
     done: set[str] = set()
+    pool = None
     try:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")
-        ) as pool:
-            futures = {
-                spec.name: pool.submit(
-                    _fit_in_worker, spec.name, _build_id(spec), where, seed, settings, refit
-                )
-                for spec, where in todo
-            }
-            for name, future in futures.items():
-                if future.result() == "":
-                    done.add(name)
+        )
+        futures = {
+            spec.name: pool.submit(
+                _fit_in_worker, spec.name, _build_id(spec), where, seed, settings, refit
+            )
+            for spec, where in todo
+        }
+        for name, future in futures.items():
+            if future.result() == "":
+                done.add(name)
     except (BrokenProcessPool, OSError):
         pass  # the caller fits what is missing, one by one
+    except BaseException:  # Ctrl-C (or any error here): stop the workers now, not after
+        if pool is not None:
+            _stop_workers(pool)
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return done
+
+
+def _stop_workers(pool: Any) -> None:
+    """Cancel what has not started and terminate the worker processes of ``pool`` (a
+    worker that was fitting leaves no cache entry: writes are atomic)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(5)
 
 
 def fit_all(
