@@ -93,3 +93,25 @@ def test_subgroup_piped_output_fits_120_columns(capsys):
     assert code == 0
     assert max(len(line.encode("utf-8")) for line in out.splitlines()) <= 120
     assert "CH/C = Curative hepatectomy [peritoneal disease found: close]" in out
+
+
+def test_plain_layout_fits_with_patient_evidence_and_not_offered_lines():
+    r = _result(3)
+    r["profile"] = {"description": "Fong score 3 (high risk); BRAF mutant; " * 5}
+    r["candidacy"] = {
+        "eligible": False,
+        "reasons": ["performance status ECOG 3: not fit for major surgery"] * 4,
+        "unknown": ["staging complete: not stated"] * 6,
+    }
+    r["evidence"] = {
+        "used": True,
+        "models": {
+            m: {"from_cache": 1}
+            for m in ("crlm_survival", "systemic_survival", "surgical_risk", "intraoperative")
+        },
+    }
+    r["not_offered"] = [{"name": LONG, "cost": 168_138.0, "effect": 4.17, "reason": "x " * 80}]
+    text = format_table(r)
+    assert max(len(line.encode("utf-8")) for line in text.splitlines()) <= 120
+    assert "Posterior draws from: crlm_survival (cache)" in text
+    assert "Not offered: 'Curative hepatectomy" in text
