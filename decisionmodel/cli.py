@@ -128,8 +128,9 @@ def _analysis_inputs(args: argparse.Namespace):
     check_jobs(args.jobs)
     check_seed(args.seed)
     tree = load_tree(args.tree)
-    check_draws_fit(tree, args.samples, "--samples")  # memory budget, from the tree's size
-    return tree, _wtp(args, tree), _profile(args)
+    wtp = _wtp(args, tree)
+    check_draws_fit(tree, args.samples, "--samples", len(wtp))  # memory budget, the tree's size
+    return tree, wtp, _profile(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

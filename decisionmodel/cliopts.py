@@ -102,12 +102,13 @@ def memory_budget_bytes() -> int:
     return int(mb * 2**20)
 
 
-def bytes_per_draw(tree: Any) -> int:
+def bytes_per_draw(tree: Any, n_wtp: int = 1) -> int:
     """An upper estimate of the memory one parameter draw of ``tree`` takes in an analysis.
 
-    Parameter and derived-value arrays, per-policy costs and effects and the evaluation's
-    per-terminal buffers, 8 bytes each, times 3 for temporaries (measured on
-    ``trees/crlm.yaml``: about 800 bytes per draw against 1,968 estimated).
+    Parameter and derived-value arrays, per-policy costs and effects, net benefits per
+    policy and willingness to pay (``n_wtp`` values), and the evaluation's per-terminal
+    buffers, 8 bytes each, times 3 for temporaries (measured on ``trees/crlm.yaml``: about
+    800 bytes per draw against 2,064 estimated with three WTP values).
     """
     from decisionmodel.tree.compile import compile_tree
 
@@ -117,15 +118,15 @@ def bytes_per_draw(tree: Any) -> int:
     for spec in params.values():
         names = spec.get("names") if isinstance(spec, dict) else None
         n_values += len(names) if isinstance(names, list) and names else 1
-    n = n_values + len(ct.derived) + 4 * len(ct.policies) + len(ct.terminals)
+    n = n_values + len(ct.derived) + (4 + n_wtp) * len(ct.policies) + len(ct.terminals)
     return 8 * 3 * max(n, 1)
 
 
-def check_draws_fit(tree: Any, draws: int, option: str) -> int:
+def check_draws_fit(tree: Any, draws: int, option: str, n_wtp: int = 1) -> int:
     """Refuse ``draws`` (``--samples``, ``--draws``) whose arrays exceed the memory budget."""
     if draws < 1:
         raise DecisionModelError(f"{option} {draws}: must be at least 1")
-    per = bytes_per_draw(tree)
+    per = bytes_per_draw(tree, n_wtp)
     budget = memory_budget_bytes()
     if draws > budget // per:
         raise DecisionModelError(

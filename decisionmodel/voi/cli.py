@@ -47,6 +47,8 @@ __all__ = [
 DEFAULT_SEED = 20261127
 #: largest sample size (per arm) of ``--n``
 MAX_N = 10**9
+#: most sample sizes in ``--n``
+MAX_N_VALUES = 200
 #: designs that simulate every participant: n x draws x arms is bounded by MAX_SIMULATED
 PATIENT_LEVEL_DESIGNS = ("survival_two_arm",)
 #: most participants simulated for one sample size (n x draws x arms) by such designs
@@ -342,6 +344,10 @@ def _parse_n(items: Sequence[str]) -> list[int]:
             out.append(int(v))
     if len(set(out)) != len(out):
         raise VOIInputError(f"--n: sample sizes repeat ({', '.join(map(str, out))})")
+    if len(out) > MAX_N_VALUES:
+        raise VOIInputError(
+            f"--n: {len(out)} sample sizes; at most {MAX_N_VALUES} (EVSI is estimated for each)"
+        )
     return out
 
 
@@ -659,10 +665,12 @@ def _load(args: argparse.Namespace) -> dict[str, Any]:
             )
         if not args.wtp:
             raise VOIInputError("--wtp is required with --costs and --effects")
+        wtp = read_wtp(args.wtp)
+        _check_wtp_memory(len(wtp), costs.shape[1], len(costs))
         data.update(
             costs=costs,
             effects=effects,
-            wtp=read_wtp(args.wtp),
+            wtp=wtp,
             n_rows=len(costs),
             rows_file=args.costs,
         )
@@ -680,6 +688,22 @@ def _load(args: argparse.Namespace) -> dict[str, Any]:
         data["constant"] = [c for c in inputs.columns if not spread[c] > 0]
     data["rng"] = np.random.default_rng(args.seed)
     return data
+
+
+def _check_wtp_memory(n_wtp: int, n_strategies: int, n_rows: int) -> None:
+    """Refuse a WTP grid whose net-benefit array (WTP x strategies x draws, with
+    temporaries) would exceed the memory budget (``DECISIONMODEL_MEMORY_MB``)."""
+    from decisionmodel.cliopts import memory_budget_bytes
+
+    need = 8 * 4 * n_wtp * n_strategies * n_rows
+    budget = memory_budget_bytes()
+    if need > budget:
+        raise VOIInputError(
+            f"--wtp: {n_wtp:,} values x {n_strategies} strategies x {n_rows:,} draws need about "
+            f"{need / 2**30:,.1f} GB, over the memory budget of {budget / 2**20:,.0f} MB; "
+            f"use at most {budget // (32 * n_strategies * n_rows):,} values "
+            "(or set DECISIONMODEL_MEMORY_MB)"
+        )
 
 
 def _check_pars(
