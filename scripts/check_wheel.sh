@@ -46,9 +46,9 @@ trap cleanup EXIT
 logs=$work/logs
 mkdir -p "$logs" "$work/run"
 
-# ---------------------------------------------------------------- build (sdist, then wheel)
+# ---------------------------------------------------------------- build (the sdist, then the wheel from it: no stale build/)
 t=$(now)
-"$uv" build --sdist --wheel --out-dir "$work/dist" "$repo" >"$logs/build.log" 2>&1 ||
+"$uv" build --out-dir "$work/dist" "$repo" >"$logs/build.log" 2>&1 ||
     fail "uv build failed (log: $logs/build.log)"
 build_s=$(since "$t")
 wheels=("$work"/dist/*.whl)
