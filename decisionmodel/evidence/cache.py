@@ -606,6 +606,8 @@ def save(
     name: str,
     key: str,
     directory: str | os.PathLike | None = None,
+    *,
+    check_conflict: bool = True,
 ) -> Path:
     """Store a posterior atomically; returns the path of the NetCDF file.
 
@@ -615,11 +617,15 @@ def save(
     interrupted save leaves at worst a file whose sidecar does not match, which
     :func:`load` rejects.
 
+    ``check_conflict=False`` replaces the entry without comparing (for an entry the
+    caller found unusable).
+
     Raises
     ------
     CacheConflictError
-        A trustworthy entry with the same key holds other draws: the new fit is kept
-        beside it, in ``conflicts/``, and the entry is left as it was.
+        A trustworthy entry with the same key (one that :func:`load` accepts) holds other
+        draws: the new fit is kept beside it, in ``conflicts/``, and the entry is left as
+        it was.
     """
     from decisionmodel.exceptions import CacheConflictError
 
@@ -629,7 +635,9 @@ def save(
     prov = provenance(dt)
     safe = _netcdf_safe(dt)
     data = bytes(safe.to_netcdf(None, engine="h5netcdf"))
-    old = _read_sidecar(side) if has(name, key, directory) else None
+    old = None
+    if check_conflict and has(name, key, directory) and load(name, key, directory) is not None:
+        old = _read_sidecar(side)
     if old is not None and old.get("draws_sha256") not in (None, prov["draws_sha256"]):
         where = nc.parent / "conflicts"
         where.mkdir(exist_ok=True)

@@ -680,6 +680,8 @@ def fit(
 
     def cached() -> xr.DataTree | None:
         found = _cache.load(spec.name, key, cache_dir)
+        if found is not None and not _usable(spec, found):
+            found = None
         if found is not None:
             if _gate_is_stale(found):  # stored by an older gate: redo it once, store it
                 _record_gate(found, spec.name)
@@ -698,14 +700,27 @@ def fit(
                 dt = cached()
             if dt is None:
                 dt = _fresh_fit(spec, ev, key, seed, settings, cores, progress)
-                if cache:
-                    _store(dt, spec.name, key, cache_dir)
+                if cache:  # a refit must reproduce the entry it replaces
+                    _store(dt, spec.name, key, cache_dir, check_conflict=refit)
                 dt.attrs["from_cache"] = 0
 
     err = _gate(dt, spec.name)
     if err is not None and not accept_diagnostics:
         raise err
     return dt
+
+
+def _usable(spec: ModelSpec, dt: xr.DataTree) -> bool:
+    """Whether a cached fit yields the model's outputs (a forged or foreign entry whose
+    checksums were made consistent may not); one that does not is refitted."""
+    from decisionmodel.evidence.draws import posterior_outputs
+
+    try:
+        posterior_outputs(spec, dt)
+    except Exception as exc:  # whatever the entry holds, it is not this model's fit
+        _log.warning("evidence model %r: cached fit unusable (%s); refitting", spec.name, exc)
+        return False
+    return True
 
 
 def _fresh_fit(
@@ -747,12 +762,19 @@ def _fresh_fit(
     return dt
 
 
-def _store(dt: xr.DataTree, name: str, key: str, cache_dir: str | os.PathLike | None) -> None:
+def _store(
+    dt: xr.DataTree,
+    name: str,
+    key: str,
+    cache_dir: str | os.PathLike | None,
+    *,
+    check_conflict: bool = True,
+) -> None:
     """Cache a fit. A write that fails (e.g. a full disk) loses nothing: the fit is still
     returned, with a warning, and the next run fits again. A conflicting entry
     (:class:`~decisionmodel.exceptions.CacheConflictError`) is raised."""
     try:
-        _cache.save(dt, name, key, cache_dir)
+        _cache.save(dt, name, key, cache_dir, check_conflict=check_conflict)
     except OSError as exc:
         _log.warning(
             "evidence model %r: the fit could not be cached (%s); it is used uncached",
@@ -852,6 +874,7 @@ def _prefit_parallel(
         todo.append((spec, where))
     if len(todo) < 2:
         return set()
+    _cache.check_writable(settings.get("cache_dir"))  # before any worker is started
     done: set[str] = set()
     pool = None
     try:

@@ -404,13 +404,13 @@ def test_an_unusable_cache_directory_is_refused_before_fitting(env):
     blocker = cdir.parent / "a-file"
     blocker.write_text("x")
     for where in (blocker, blocker / "cache"):
-        with pytest.raises(CacheError, match="is a file|part of the path is a file"):
+        with pytest.raises(CacheError, match=r"is a file|part of the path is a file"):
             fit(TOY, priors, rng=1, cache_dir=where)
     assert sampler.calls == 0  # nothing was paid for
 
 
 def test_a_failed_cache_write_loses_nothing(env, monkeypatch, caplog):
-    priors, cdir, sampler = env
+    priors, cdir, _ = env
 
     def full(fd, data):
         raise OSError(28, "No space left on device")

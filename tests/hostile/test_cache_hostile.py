@@ -1,0 +1,223 @@
+"""Hostile conditions for the posterior cache: foreign and forged entries, a process killed
+with SIGKILL while it writes, two processes fitting the same model into one empty cache.
+
+The sampler is replaced by a fast fake (exact conjugate draws, no MCMC), in this process
+and in the subprocesses, so these tests take seconds. The CLI-level cache cases (a cache
+path that is a file, below a file, under /proc) are case files in ``cases/cache/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+
+from decisionmodel.evidence import cache
+from decisionmodel.evidence.fit import fit
+from decisionmodel.evidence.registry import ModelSpec, empty_checks
+
+TOY_YAML = """area: toy
+description: toy
+entries:
+  - {id: a2020_m90, quantity: mortality_90d, type: events, events: 5, n: 100,
+     citation: {authors: A B, journal: J, year: 2020}, verified: true, confidence: F}
+"""
+
+#: the toy model, the fake sampler and the fit, for this process and for subprocesses
+PRELUDE = textwrap.dedent(
+    """
+    import os, sys, time
+    import numpy as np, pymc as pm, xarray as xr
+    from decisionmodel.evidence import cache
+    from decisionmodel.evidence.fit import fit
+    from decisionmodel.evidence.registry import ModelSpec, empty_checks
+
+    def build(evidence):
+        (e,) = evidence["toy"].select(quantity="mortality_90d")
+        with pm.Model() as model:
+            pm.Data("n", [e["n"]])
+            pm.Data("events", [e["events"]])
+            p = pm.Beta("p", 1, 1)
+            pm.Binomial("y", n=e["n"], p=p, observed=e["events"])
+        return model
+
+    TOY = ModelSpec("toy", ("toy",), build, lambda dt: {"p": dt["posterior"]["p"]},
+                    lambda dt, ev: empty_checks())
+
+    def fake_sample(draws=1000, *, chains=4, random_seed=None, model=None, **kw):
+        with open(os.environ["CALLS"], "a") as fh:
+            fh.write(f"{os.getpid()}\\n")
+        time.sleep(float(os.environ.get("SAMPLE_SECONDS", "0")))
+        model = pm.modelcontext(model)
+        n, e = model["n"].get_value().sum(), model["events"].get_value().sum()
+        p = np.random.default_rng(random_seed).beta(1 + e, 1 + n - e, size=(chains, draws))
+        return xr.DataTree.from_dict({
+            "posterior": xr.Dataset({"p": (("chain", "draw"), p)}),
+            "sample_stats": xr.Dataset(
+                {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))}),
+        })
+
+    pm.sample = fake_sample
+    """
+)
+
+exec(PRELUDE, globals())  # noqa: S102 - the test's own code, shared with the subprocesses
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    priors = tmp_path / "priors"
+    priors.mkdir()
+    (priors / "toy.yaml").write_text(TOY_YAML, encoding="utf-8")
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS", str(calls))
+    return priors, tmp_path / "cache", calls
+
+
+def _calls(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def _spawn(priors: Path, cdir: Path, body: str, **env: str) -> subprocess.Popen:
+    script = PRELUDE + textwrap.dedent(body)
+    full = {**os.environ, **env, "PRIORS": str(priors), "CACHE": str(cdir)}
+    full.pop("PYTEST_CURRENT_TEST", None)
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+FIT_AND_PRINT = """
+dt = fit(TOY, os.environ["PRIORS"], rng=1, cache_dir=os.environ["CACHE"])
+print("CHECKSUM", cache.draws_checksum(dt), dt.attrs["from_cache"], flush=True)
+"""
+
+
+# ----------------------------------------------------------------------------- foreign, forged
+
+
+def test_another_models_entry_copied_under_this_key_is_refitted(dirs, caplog):
+    priors, cdir, calls = dirs
+    other = ModelSpec("other", ("toy",), build, TOY.outputs, TOY.checks)
+    fit(other, priors, rng=1, cache_dir=cdir)
+    first = fit(TOY, priors, rng=1, cache_dir=cdir)
+    (mine,) = cdir.glob("toy-*.nc")
+    (theirs,) = cdir.glob("other-*.nc")
+    shutil.copy(theirs, mine)  # the file of another model, under this model's name
+    shutil.copy(theirs.with_suffix(".json"), mine.with_suffix(".json"))
+    again = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert again.attrs["from_cache"] == 0 and _calls(calls) == 3
+    np.testing.assert_array_equal(again["posterior"]["p"], first["posterior"]["p"])
+
+
+def test_a_forged_entry_with_consistent_checksums_is_refitted(dirs, caplog):
+    """The draws are replaced by a posterior without the model's variable and both
+    checksums in the sidecar are recomputed: the entry is refused (it cannot give the
+    model's outputs), never an exception from deep inside the analysis."""
+    priors, cdir, calls = dirs
+    first = fit(TOY, priors, rng=1, cache_dir=cdir)
+    (nc,) = cdir.glob("toy-*.nc")
+    forged = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset({"q": (("chain", "draw"), np.zeros((4, 1000)))})}
+    )
+    forged.attrs = {k: v for k, v in first.attrs.items() if isinstance(v, (int, float, str))}
+    forged.to_netcdf(nc, engine="h5netcdf")
+    meta = json.loads(nc.with_suffix(".json").read_text())
+    meta["sha256"] = cache._file_sha256(nc)
+    meta["draws_sha256"] = cache.draws_checksum(forged)
+    nc.with_suffix(".json").write_text(json.dumps(meta))
+    again = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert again.attrs["from_cache"] == 0 and _calls(calls) == 2
+    assert "unusable" in caplog.text
+    np.testing.assert_array_equal(again["posterior"]["p"], first["posterior"]["p"])
+
+
+def test_a_directory_in_place_of_the_entry_is_not_read(dirs):
+    priors, cdir, calls = dirs
+    first = fit(TOY, priors, rng=1, cache_dir=cdir)
+    (nc,) = cdir.glob("toy-*.nc")
+    side = nc.with_suffix(".json")
+    side.unlink()
+    side.mkdir()  # a directory where the sidecar belongs
+    again = fit(TOY, priors, rng=1, cache_dir=cdir, cache=True)
+    np.testing.assert_array_equal(again["posterior"]["p"], first["posterior"]["p"])
+
+
+# ----------------------------------------------------------------------------- kill -9, races
+
+
+def test_kill_9_while_writing_a_refit_then_rerun(dirs):
+    """``evidence fit --refit`` is killed with SIGKILL half-way through writing the new
+    NetCDF file: the cached entry stays readable and unchanged, the rerun reads it, and
+    the temporary file of the dead process is removed by the next write."""
+    priors, cdir, calls = dirs
+    first = fit(TOY, priors, rng=1, cache_dir=cdir)
+    (nc,) = cdir.glob("toy-*.nc")
+    before = nc.read_bytes()
+    proc = _spawn(
+        priors,
+        cdir,
+        """
+        def slow(fd, data):
+            os.write(fd, bytes(data[: len(data) // 2]))
+            print("WRITING", flush=True)
+            time.sleep(60)
+        cache._write_all = slow
+        fit(TOY, os.environ["PRIORS"], rng=1, cache_dir=os.environ["CACHE"], refit=True)
+        """,
+    )
+    assert proc.stdout.readline().strip() == "WRITING"
+    (tmp,) = [p for p in cdir.iterdir() if p.name.endswith(".tmp")]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert tmp.exists() and nc.read_bytes() == before  # nothing lost
+    again = fit(TOY, priors, rng=1, cache_dir=cdir)
+    assert again.attrs["from_cache"] == 1
+    np.testing.assert_array_equal(again["posterior"]["p"], first["posterior"]["p"])
+    fit(TOY, priors, rng=1, cache_dir=cdir, refit=True)  # the next write cleans up
+    assert not tmp.exists()
+    assert [p.name for p in cdir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_kill_9_while_sampling_leaves_no_entry_and_no_lock_held(dirs):
+    priors, cdir, calls = dirs
+    proc = _spawn(priors, cdir, FIT_AND_PRINT, SAMPLE_SECONDS="60")
+    deadline = time.monotonic() + 60
+    while _calls(calls) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _calls(calls) == 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert list(cdir.glob("toy-*.nc")) == []
+    t0 = time.monotonic()
+    dt = fit(TOY, priors, rng=1, cache_dir=cdir)  # the dead process's lock is released
+    assert time.monotonic() - t0 < 30 and dt.attrs["from_cache"] == 0
+
+
+def test_two_concurrent_cold_fits_into_one_empty_cache_sample_once(dirs):
+    priors, cdir, calls = dirs
+    procs = [_spawn(priors, cdir, FIT_AND_PRINT, SAMPLE_SECONDS="3") for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    lines = [next(x for x in out.splitlines() if x.startswith("CHECKSUM")) for out, _ in outs]
+    checksums = {line.split()[1] for line in lines}
+    assert len(checksums) == 1  # the same draws
+    assert sorted(line.split()[2] for line in lines) == ["0", "1"]  # one fitted, one read
+    assert _calls(calls) == 1
+    assert [p.name for p in cdir.iterdir() if p.name.endswith(".tmp")] == []
