@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pymc as pm
 import pytest
 import xarray as xr
 
 from decisionmodel.evidence import cache
 from decisionmodel.evidence.fit import fit
-from decisionmodel.evidence.registry import ModelSpec, empty_checks
+from decisionmodel.evidence.registry import ModelSpec
 
 TOY_YAML = """area: toy
 description: toy
@@ -34,45 +33,28 @@ entries:
      citation: {authors: A B, journal: J, year: 2020}, verified: true, confidence: F}
 """
 
-#: the toy model, the fake sampler and the fit, for this process and for subprocesses
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from toy_cache import TOY, build, fake_sample  # noqa: E402
+
+#: what a subprocess runs first: the toy model and the fake sampler
 PRELUDE = textwrap.dedent(
-    """
+    f"""
     import os, sys, time
-    import numpy as np, pymc as pm, xarray as xr
+    sys.path.insert(0, {str(HERE)!r})
+    from toy_cache import TOY, install
     from decisionmodel.evidence import cache
     from decisionmodel.evidence.fit import fit
-    from decisionmodel.evidence.registry import ModelSpec, empty_checks
-
-    def build(evidence):
-        (e,) = evidence["toy"].select(quantity="mortality_90d")
-        with pm.Model() as model:
-            pm.Data("n", [e["n"]])
-            pm.Data("events", [e["events"]])
-            p = pm.Beta("p", 1, 1)
-            pm.Binomial("y", n=e["n"], p=p, observed=e["events"])
-        return model
-
-    TOY = ModelSpec("toy", ("toy",), build, lambda dt: {"p": dt["posterior"]["p"]},
-                    lambda dt, ev: empty_checks())
-
-    def fake_sample(draws=1000, *, chains=4, random_seed=None, model=None, **kw):
-        with open(os.environ["CALLS"], "a") as fh:
-            fh.write(f"{os.getpid()}\\n")
-        time.sleep(float(os.environ.get("SAMPLE_SECONDS", "0")))
-        model = pm.modelcontext(model)
-        n, e = model["n"].get_value().sum(), model["events"].get_value().sum()
-        p = np.random.default_rng(random_seed).beta(1 + e, 1 + n - e, size=(chains, draws))
-        return xr.DataTree.from_dict({
-            "posterior": xr.Dataset({"p": (("chain", "draw"), p)}),
-            "sample_stats": xr.Dataset(
-                {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))}),
-        })
-
-    pm.sample = fake_sample
+    install()
     """
 )
 
-exec(PRELUDE, globals())  # noqa: S102 - the test's own code, shared with the subprocesses
+
+@pytest.fixture(autouse=True)
+def _fake_sampler(monkeypatch):
+    import pymc as pm
+
+    monkeypatch.setattr(pm, "sample", fake_sample)
 
 
 @pytest.fixture
@@ -148,7 +130,7 @@ def test_a_forged_entry_with_consistent_checksums_is_refitted(dirs, caplog):
 
 
 def test_a_directory_in_place_of_the_entry_is_not_read(dirs):
-    priors, cdir, calls = dirs
+    priors, cdir, _ = dirs
     first = fit(TOY, priors, rng=1, cache_dir=cdir)
     (nc,) = cdir.glob("toy-*.nc")
     side = nc.with_suffix(".json")
@@ -165,7 +147,7 @@ def test_kill_9_while_writing_a_refit_then_rerun(dirs):
     """``evidence fit --refit`` is killed with SIGKILL half-way through writing the new
     NetCDF file: the cached entry stays readable and unchanged, the rerun reads it, and
     the temporary file of the dead process is removed by the next write."""
-    priors, cdir, calls = dirs
+    priors, cdir, _ = dirs
     first = fit(TOY, priors, rng=1, cache_dir=cdir)
     (nc,) = cdir.glob("toy-*.nc")
     before = nc.read_bytes()
@@ -213,7 +195,7 @@ def test_two_concurrent_cold_fits_into_one_empty_cache_sample_once(dirs):
     priors, cdir, calls = dirs
     procs = [_spawn(priors, cdir, FIT_AND_PRINT, SAMPLE_SECONDS="3") for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
     lines = [next(x for x in out.splitlines() if x.startswith("CHECKSUM")) for out, _ in outs]
     checksums = {line.split()[1] for line in lines}
