@@ -11,7 +11,8 @@
 # without them the run uses the user's caches (~/.cache/decisionmodel, ~/.pytensor).
 # UV_OFFLINE=1 builds and installs from uv's cache only. CHECK_WHEEL_PYTHON overrides the
 # interpreter of the fresh environment (default: the one behind .venv). CHECK_WHEEL_KEEP=1
-# keeps the temporary directory. The run fits the four evidence models of the default tree
+# keeps the temporary directory. CHECK_WHEEL_JSON=FILE also writes 'run crlm -q --json' there.
+# The run fits the four evidence models of the default tree
 # when the posterior cache is cold (about 2 minutes on 2 cores), and takes a few seconds
 # when it is warm.
 #
@@ -135,6 +136,10 @@ run run "$dm" run crlm -q
 run_s=$(since "$t")
 expect run "Curative hepatectomy"
 expect run "EVPI"
+if [ -n "${CHECK_WHEEL_JSON:-}" ]; then # the decision as JSON, for comparisons across caches
+    run json "$dm" run crlm -q --json
+    cp "$logs/json.out" "$CHECK_WHEEL_JSON"
+fi
 
 echo "check_wheel: wheel $(basename "$wheel") ($(du -k "$wheel" | cut -f1) kB): $(cat "$logs/contents.log")"
 echo "check_wheel: build ${build_s} s; fresh environment and install ${install_s} s; --version, models and validate ${checks_s} s; 'decisionmodel run crlm -q' ${run_s} s (posterior cache $cache)"

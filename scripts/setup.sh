@@ -17,6 +17,8 @@ find_python() {
     return 1
 }
 
+say() { echo "setup: $*" >&2; }
+
 stamp=.venv/.installed
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/decisionmodel ]; then
@@ -24,12 +26,17 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/decision
 fi
 
 py=$(find_python) || { echo "setup: Python >= 3.12 is required (PyMC 6 / ArviZ 1.x need it); none found" >&2; exit 2; }
+t0=$(date +%s)
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then
+    say "creating .venv with $("$py" --version 2>&1) ($py)"
     rm -rf .venv
     "$py" -m venv .venv
 fi
 if [ ! -x .venv/bin/uv ]; then
+    say "installing uv into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
+say "installing decisionmodel (editable) and its dependencies: PyMC, ArviZ, numba ... (about a minute on a fresh machine)"
 .venv/bin/uv pip install --quiet --python .venv/bin/python --compile-bytecode -e ".[test]"
 echo "$want" > "$stamp"
+say "done in $(( $(date +%s) - t0 )) s: .venv/bin/decisionmodel $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("decisionmodel"))')"
