@@ -32,6 +32,7 @@ True
 from __future__ import annotations
 
 import math
+import unicodedata
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -59,6 +60,33 @@ METADATA_KEYS = ("source", "description", "unit", "verified", "confidence", "not
 #: when the analysis uses the evidence; the declared distribution is the prior fallback)
 #: and ``profile: KEY`` (a patient-profile value replaces a fixed value, e.g. ``age``)
 LINK_KEYS = ("posterior", "profile")
+#: profile keys a fixed value may link to (the keys of
+#: :func:`decisionmodel.clinical.profile.tree_values`)
+PROFILE_LINK_KEYS = (
+    "age",
+    "female",
+    "fong",
+    "node_positive",
+    "dfi_months",
+    "n_tumours",
+    "cea_ng_ml",
+    "largest_cm",
+    "ras",
+    "braf",
+    "extrahepatic",
+    "r0_achievable",
+    "staging_complete",
+    "primary_controlled",
+    "ecog",
+    "fev1_percent",
+    "dlco_percent",
+)
+#: most parameter declarations in one tree
+MAX_PARAMETERS = 1_000
+#: most components of one dirichlet group
+MAX_COMPONENTS = 1_000
+#: largest magnitude of a value or distribution argument
+MAX_ARGUMENT = 1e300
 
 
 def _fail(where: str, name: str, why: str) -> ParameterError:
@@ -77,13 +105,50 @@ def _check_not_reserved(ident: str, where: str, name: str) -> None:
         )
 
 
+def _number(value: Any, where: str, name: str, arg: str) -> float:
+    """``value`` as a finite float of magnitude at most :data:`MAX_ARGUMENT`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = ""
+        if isinstance(value, str):
+            try:
+                float(value)
+                hint = " (text: YAML reads an exponent without a sign, e.g. 1e6, as text; write 1.0e+6)"
+            except ValueError:
+                pass
+        raise _fail(where, name, f"{arg} must be a number, got {value!r}{hint}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise _fail(
+            where, name, f"{arg} is too large (an integer of {len(str(value))} digits)"
+        ) from None
+    if not math.isfinite(v):
+        raise _fail(where, name, f"{arg} must be a finite number, got {value!r}")
+    if abs(v) > MAX_ARGUMENT:
+        raise _fail(
+            where, name, f"{arg} is too large ({v:g}; at most {MAX_ARGUMENT:g} in magnitude)"
+        )
+    return v
+
+
+def _check_name(ident: str, where: str, name: str) -> None:
+    """Names must be in NFKC normal form: formulas (Python identifiers) are read NFKC-normalised,
+    so 'ﬁ' and 'fi' would be the same name."""
+    normal = unicodedata.normalize("NFKC", ident)
+    if normal != ident:
+        raise _fail(
+            where,
+            name,
+            f"name {ident!r} is not in NFKC normal form (formulas read it as {normal!r}); "
+            f"write {normal!r}",
+        )
+
+
 def _positive_number(
     value: Any, where: str, name: str, arg: str, allow_zero: bool = False
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, name, f"{arg} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+    v = _number(value, where, name, arg)
+    if v < 0 or (v == 0 and not allow_zero):
         raise _fail(
             where,
             name,
@@ -129,12 +194,15 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
     """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
         raise _fail(where, str(name), "names must be identifiers not starting with '_'")
+    _check_name(name, where, name)
     _check_not_reserved(name, where, name)
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         spec = {"value": spec}
     if not isinstance(spec, Mapping):
         raise _fail(where, name, f"expected a number or a mapping, got {spec!r}")
     dist = spec.get("distribution", "fixed" if "value" in spec else None)
+    if dist is not None and not isinstance(dist, str):
+        raise _fail(where, name, f"distribution must be a name such as 'beta', got {dist!r}")
     out = {"distribution": dist, **{k: v for k, v in spec.items() if k != "distribution"}}
     if dist is None:
         raise _fail(where, name, "give either 'value' or 'distribution'")
@@ -154,10 +222,15 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
     ]
     if extra:
         raise _fail(where, name, f"{dist} does not take argument(s) {', '.join(map(str, extra))}")
+    for meta in ("source", "description", "unit", "confidence"):
+        if meta in out and out[meta] is not None and not isinstance(out[meta], str):
+            raise _fail(where, name, f"{meta} must be text, got {type(out[meta]).__name__}")
+    if "verified" in out and not isinstance(out["verified"], bool):
+        raise _fail(where, name, f"verified must be true or false, got {out['verified']!r}")
     link = out.get("posterior")
     if link is not None:
         parts = link.split(".") if isinstance(link, str) else []
-        if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+        if len(parts) != 2 or not all(p.isidentifier() and not p.startswith("_") for p in parts):
             raise _fail(where, name, f"posterior must be 'MODEL.OUTPUT', got {link!r}")
         if dist == "dirichlet":
             raise _fail(where, name, "a dirichlet group cannot take a posterior")
@@ -165,12 +238,17 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
     if key is not None:
         if not isinstance(key, str) or not key.isidentifier():
             raise _fail(where, name, f"profile must be a profile key name, got {key!r}")
+        if key not in PROFILE_LINK_KEYS:
+            raise _fail(
+                where,
+                name,
+                f"unknown profile key {key!r} for a numeric value "
+                f"(known: {', '.join(PROFILE_LINK_KEYS)})",
+            )
         if dist != "fixed":
             raise _fail(where, name, "only a fixed value can be set from a patient profile")
     if dist == "fixed":
-        v = out["value"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
-            raise _fail(where, name, f"value must be a finite number, got {v!r}")
+        _number(out["value"], where, name, "value")
     elif dist in ("beta",):
         _positive_number(out["alpha"], where, name, "alpha")
         _positive_number(out["beta"], where, name, "beta")
@@ -178,24 +256,30 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
         _positive_number(out["shape"], where, name, "shape")
         _positive_number(out["rate"], where, name, "rate")
     elif dist == "lognormal":
-        if isinstance(out["meanlog"], bool) or not isinstance(out["meanlog"], (int, float)):
-            raise _fail(where, name, f"meanlog must be a number, got {out['meanlog']!r}")
-        _positive_number(out["sdlog"], where, name, "sdlog", allow_zero=True)
+        meanlog = _number(out["meanlog"], where, name, "meanlog")
+        sdlog = _positive_number(out["sdlog"], where, name, "sdlog", allow_zero=True)
+        if sdlog > 1e150 or meanlog + sdlog**2 / 2 > 700:
+            raise _fail(
+                where,
+                name,
+                f"lognormal meanlog={meanlog:g}, sdlog={sdlog:g}: the mean exp(meanlog + "
+                "sdlog^2/2) is too large to represent",
+            )
     elif dist == "normal":
-        if isinstance(out["mean"], bool) or not isinstance(out["mean"], (int, float)):
-            raise _fail(where, name, f"mean must be a number, got {out['mean']!r}")
+        _number(out["mean"], where, name, "mean")
         _positive_number(out["sd"], where, name, "sd", allow_zero=True)
     elif dist == "uniform":
         lo, hi = out["low"], out["high"]
         for arg, v in (("low", lo), ("high", hi)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise _fail(where, name, f"{arg} must be a finite number, got {v!r}")
+            _number(v, where, name, arg)
         if not lo < hi:
             raise _fail(where, name, f"uniform needs low < high, got low={lo}, high={hi}")
     elif dist == "dirichlet":
         alpha, names = out["alpha"], out["names"]
         if not isinstance(alpha, list) or len(alpha) < 2:
             raise _fail(where, name, "dirichlet alpha must be a list of at least 2 numbers")
+        if len(alpha) > MAX_COMPONENTS:
+            raise _fail(where, name, f"dirichlet with more than {MAX_COMPONENTS:,} components")
         for a in alpha:
             _positive_number(a, where, name, "every dirichlet alpha")
         if not isinstance(names, list) or len(names) != len(alpha):
@@ -203,6 +287,7 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
         for n in names:
             if not isinstance(n, str) or not n.isidentifier() or n.startswith("_"):
                 raise _fail(where, name, f"dirichlet component name {n!r} is not an identifier")
+            _check_name(n, where, name)
             _check_not_reserved(n, where, name)
         if len(set(names)) != len(names):
             raise _fail(where, name, "dirichlet component names repeat")
@@ -258,7 +343,21 @@ def parameter_specs(tree_or_specs: nx.DiGraph | Mapping[str, Any]) -> dict[str, 
         where = str(tree_or_specs.graph.get("source_file", ""))
     else:
         raw, where = tree_or_specs, ""
-    return {name: normalise_spec(name, spec, where) for name, spec in raw.items()}
+    if len(raw) > MAX_PARAMETERS:
+        raise ParameterError(f"{where}: more than {MAX_PARAMETERS:,} parameters")
+    specs = {name: normalise_spec(name, spec, where) for name, spec in raw.items()}
+    defined_by: dict[str, str] = {}  # value name -> the declaration defining it
+    for name, spec in specs.items():
+        for value in spec["names"] if spec["distribution"] == "dirichlet" else [name]:
+            if value in defined_by and defined_by[value] != name:
+                raise _fail(
+                    where,
+                    name,
+                    f"defines {value!r}, which is already defined by parameter "
+                    f"{defined_by[value]!r}",
+                )
+            defined_by[value] = name
+    return specs
 
 
 def sample_parameters(
@@ -304,6 +403,13 @@ def sample_parameters(
     data: dict[str, xr.DataArray] = {}
     for name, spec in specs.items():
         values = _draw(spec, int(n), _stream(base, name))
+        if not np.isfinite(values).all():
+            where = str(tree.graph.get("source_file", "")) if isinstance(tree, nx.DiGraph) else ""
+            raise _fail(
+                where,
+                name,
+                f"{spec['distribution']} draws are infinite or NaN: the arguments are too large",
+            )
         attrs = {k: spec[k] for k in ("source", "description", "unit") if k in spec}
         attrs["distribution"] = spec["distribution"]
         if spec["distribution"] == "dirichlet":

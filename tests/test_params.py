@@ -22,6 +22,7 @@ from decisionmodel.params import (
     declared_names,
     mean_parameters,
     normalise_spec,
+    parameter_specs,
     sample_parameters,
 )
 
@@ -305,3 +306,88 @@ def test_posterior_and_profile_links_are_validated():
     for decl, why in bad:
         with pytest.raises(ParameterError, match=why):
             normalise_spec("x", decl, "f.yaml")
+
+
+# ----------------------------------------------------------------------------- hostile declarations
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"value": 10**400}, "value is too large"),
+        ({"distribution": "gamma", "shape": 10**400, "rate": 1}, "shape is too large"),
+        ({"distribution": "lognormal", "meanlog": 1e6, "sdlog": 1}, "too large to represent"),
+        ({"distribution": "lognormal", "meanlog": 0, "sdlog": 1e300}, "too large to represent"),
+        ({"distribution": "lognormal", "meanlog": "1e6", "sdlog": 1}, "write 1.0e"),
+        ({"distribution": "normal", "mean": 1e308, "sd": 1}, "mean is too large"),
+        ({"distribution": ["normal"], "mean": 0, "sd": 1}, "distribution must be a name"),
+        ({"value": 1, "source": {"a": 1}}, "source must be text"),
+        ({"value": 1, "verified": "maybe"}, "verified must be true or false"),
+        ({"value": 1, "posterior": "__main__.__dict__"}, "MODEL.OUTPUT"),
+        ({"value": 60, "profile": "Age"}, "unknown profile key 'Age'"),
+        ({"value": 60, "profile": "sex"}, "unknown profile key 'sex'"),
+    ],
+)
+def test_hostile_declarations_are_refused(spec, match) -> None:
+    with pytest.raises(ParameterError, match=match):
+        normalise_spec("x", spec)
+
+
+def test_names_must_be_nfkc_normal() -> None:
+    with pytest.raises(ParameterError, match="NFKC"):
+        normalise_spec("\ufb01", 1.0)  # 'ﬁ', which formulas read as 'fi'
+    group = {"distribution": "dirichlet", "alpha": [1, 1], "names": ["\ufb01", "fi"]}
+    with pytest.raises(ParameterError, match="NFKC"):
+        normalise_spec("g", group)
+
+
+def test_dirichlet_component_cannot_redefine_a_parameter() -> None:
+    specs = {
+        "c_a": {"value": 100},
+        "g": {"distribution": "dirichlet", "alpha": [1, 2], "names": ["c_a", "g2"]},
+    }
+    with pytest.raises(ParameterError, match="'c_a', which is already defined by parameter 'c_a'"):
+        parameter_specs(specs)
+
+
+def test_size_limits(monkeypatch) -> None:
+    import decisionmodel.params as params
+
+    group = {
+        "distribution": "dirichlet",
+        "alpha": [1] * 1001,
+        "names": [f"n{i}" for i in range(1001)],
+    }
+    with pytest.raises(ParameterError, match="more than 1,000 components"):
+        normalise_spec("g", group)
+    monkeypatch.setattr(params, "MAX_PARAMETERS", 3)
+    with pytest.raises(ParameterError, match="more than 3 parameters"):
+        parameter_specs({f"q{i}": 1 for i in range(4)})
+
+
+def test_profile_link_keys_are_the_tree_values() -> None:
+    from decisionmodel.clinical.profile import PatientProfile, tree_values
+    from decisionmodel.params import PROFILE_LINK_KEYS
+
+    full = PatientProfile(
+        age=60,
+        sex="f",
+        node_positive=True,
+        dfi_months=8,
+        n_tumours=2,
+        cea_ng_ml=5,
+        largest_cm=3,
+        ras="wild",
+        braf="wild",
+        sites=["liver", "lung"],
+        r0_achievable=True,
+        staging_complete=True,
+        primary_controlled=True,
+        ecog=1,
+        fev1_percent=80,
+        dlco_percent=80,
+    )
+    assert set(tree_values(full)) <= set(PROFILE_LINK_KEYS)
+    assert set(PROFILE_LINK_KEYS) - set(tree_values(full)) <= {"fong"} | set(
+        tree_values(PatientProfile(fong=2))
+    )
