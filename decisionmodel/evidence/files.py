@@ -948,7 +948,7 @@ def load_evidence(path: str | os.PathLike) -> EvidenceFile:
     return evidence_from_dict(doc, path, digest)
 
 
-def load_all(directory: str | os.PathLike = "priors") -> dict[str, EvidenceFile]:
+def load_all(directory: str | os.PathLike | None = None) -> dict[str, EvidenceFile]:
     """Load every ``*.yaml`` / ``*.yml`` evidence file of a directory, keyed by area.
 
     Areas must be distinct across the files, and so must entry ids (a later synthesis
@@ -956,8 +956,10 @@ def load_all(directory: str | os.PathLike = "priors") -> dict[str, EvidenceFile]
 
     Parameters
     ----------
-    directory : path-like
-        Default ``priors`` (relative to the working directory).
+    directory : path-like, optional
+        Default: the evidence files shipped with the package
+        (:func:`decisionmodel.resources.priors_dir`); the working directory never
+        changes the evidence.
 
     Returns
     -------
@@ -978,6 +980,10 @@ def load_all(directory: str | os.PathLike = "priors") -> dict[str, EvidenceFile]
     >>> {area: len(ev) for area, ev in load_all(d).items()}
     {'a': 1}
     """
+    if directory is None:
+        from decisionmodel.resources import priors_dir
+
+        directory = priors_dir()
     directory = Path(directory)
     if not directory.is_dir():
         raise EvidenceFileError(f"{directory}: no such directory")

@@ -561,6 +561,7 @@ def fit(
     progress: bool = False,
     cache_dir: str | os.PathLike | None = None,
     cores: int | None = None,
+    require_outputs: Iterable[str] = (),
 ) -> xr.DataTree:
     """Fit one evidence model (or read its cached fit) and apply the diagnostics gate.
 
@@ -570,7 +571,7 @@ def fit(
         The model, or its name in :data:`~decisionmodel.evidence.registry.MODELS`.
     evidence : mapping, EvidenceDir, path-like or None
         Area -> :class:`~decisionmodel.evidence.files.EvidenceFile`, a directory of
-        evidence files, or ``None`` for ``priors/`` (:func:`default_priors_dir`). Only
+        evidence files, or ``None`` for the shipped evidence files (:func:`default_priors_dir`). Only
         the areas in ``spec.files`` are passed to ``spec.build``. A directory is parsed
         (and validated) only when the model must be sampled: a cache hit needs just the
         SHA-256 of the files (see :class:`EvidenceDir`).
@@ -605,6 +606,11 @@ def fit(
         Processes (pymc) or threads (nutpie) for the chains; by default as many as
         chains and CPUs allow, and 1 under pytest or off the main thread. It does not
         change the draws, so it is not part of the cache key.
+    require_outputs : iterable of str
+        Outputs the caller will use (e.g. the tree's links): when the model must be
+        sampled, a fit whose evidence cannot give one of them
+        (:func:`~decisionmodel.evidence.requirements.missing_outputs`) is refused
+        before sampling.
 
     Returns
     -------
@@ -624,7 +630,8 @@ def fit(
         ``accept_diagnostics``); the message names the model, the variables and values.
         The fit is cached all the same, so asking again fails fast.
     MissingEvidenceError
-        An area the model reads is not in ``evidence``.
+        An area the model reads is not in ``evidence``, or its files lack the entries
+        ``require_outputs`` need.
     UnknownModelError
         No model of that name.
 
@@ -693,6 +700,7 @@ def fit(
     if dt is None:
         ev = load_evidence_for(spec, source)
         key = _cache.cache_key(spec, ev, seed=seed, **settings)  # from the parsed files
+        _refuse_missing_outputs(spec, ev, require_outputs)
         if cache:  # refuse an unusable cache before the fit is paid for
             _cache.check_writable(cache_dir)
         with _cache.entry_lock(spec.name, key, cache_dir) if cache else contextlib.nullcontext():
@@ -708,6 +716,20 @@ def fit(
     if err is not None and not accept_diagnostics:
         raise err
     return dt
+
+
+def _refuse_missing_outputs(
+    spec: ModelSpec, ev: Mapping[str, EvidenceFile], wanted: Iterable[str]
+) -> None:
+    from decisionmodel.evidence.requirements import missing_outputs
+
+    missing = missing_outputs(spec.name, ev, wanted)
+    if missing:
+        files = ", ".join(sorted(str(e.path) for e in ev.values()))
+        raise MissingEvidenceError(
+            f"evidence model {spec.name!r} cannot give {', '.join(missing)}: {files} "
+            "hold no entries for it (nothing was fitted)"
+        )
 
 
 def _usable(spec: ModelSpec, dt: xr.DataTree) -> bool:
@@ -795,6 +817,7 @@ def _fit_in_worker(
     seed: int,
     settings: dict[str, Any],
     refit: bool,
+    require_outputs: tuple[str, ...] = (),
 ) -> str:
     """Run in a worker process by :func:`fit_all`: fit one registered model into the cache.
 
@@ -817,6 +840,7 @@ def _fit_in_worker(
             refit=refit,
             accept_diagnostics=True,
             progress=False,
+            require_outputs=require_outputs,
             **settings,
         )
     except Exception as exc:
@@ -832,6 +856,7 @@ def _prefit_parallel(
     seed: int,
     jobs: int,
     kwargs: Mapping[str, Any],
+    require: Mapping[str, Iterable[str]] | None = None,
 ) -> set[str]:
     """Fit the uncached registered models in ``jobs`` worker processes (spawned, so no
     state is forked); returns the names fitted. Models that are not registered (a worker
@@ -883,7 +908,14 @@ def _prefit_parallel(
         )
         futures = {
             spec.name: pool.submit(
-                _fit_in_worker, spec.name, _build_id(spec), where, seed, settings, refit
+                _fit_in_worker,
+                spec.name,
+                _build_id(spec),
+                where,
+                seed,
+                settings,
+                refit,
+                tuple((require or {}).get(spec.name, ())),
             )
             for spec, where in todo
         }
@@ -923,6 +955,7 @@ def fit_all(
     seed: int = DEFAULT_SEED,
     jobs: int = 1,
     on_fit: Any = None,
+    require: Mapping[str, Iterable[str]] | None = None,
     **kwargs: Any,
 ) -> dict[str, xr.DataTree]:
     """Fit several models (default: all of :data:`~decisionmodel.evidence.registry.MODELS`).
@@ -946,6 +979,8 @@ def fit_all(
         registered models; others are fitted here.
     on_fit : callable, optional
         ``on_fit(name, dt, seconds)`` after each model.
+    require : mapping, optional
+        Model name -> outputs the caller will use (``require_outputs`` of :func:`fit`).
     **kwargs
         Passed to :func:`fit` (``draws``, ``sampler``, ``cache_dir``, ``refit`` ...).
 
@@ -961,12 +996,18 @@ def fit_all(
     source = _as_source(evidence)  # a directory is parsed only if something must be sampled
     prefitted: set[str] = set()
     if jobs > 1 and kwargs.get("cache", True):
-        prefitted = _prefit_parallel(specs, source, seed, jobs, kwargs)
+        prefitted = _prefit_parallel(specs, source, seed, jobs, kwargs, require)
     out: dict[str, xr.DataTree] = {}
     for spec in specs:
         t0 = time.perf_counter()
         extra = {"refit": False} if spec.name in prefitted else {}
-        dt = fit(spec, source, rng=model_rng(seed, spec.name), **{**kwargs, **extra})
+        dt = fit(
+            spec,
+            source,
+            rng=model_rng(seed, spec.name),
+            require_outputs=tuple((require or {}).get(spec.name, ())),
+            **{**kwargs, **extra},
+        )
         if spec.name in prefitted:
             dt.attrs["from_cache"] = 0
         out[spec.name] = dt

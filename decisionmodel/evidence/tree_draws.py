@@ -125,7 +125,10 @@ def linked_fits(
     if todo:
         if say is not None:
             say(f"evidence: fitting or loading {len(todo)} model(s): {', '.join(todo)}")
-        fits.update(fit_all(todo, seed=fit_seed, **dict(fit_kwargs or {})))
+        need: dict[str, list[str]] = {}
+        for model, output in evidence_links(tree).values():
+            need.setdefault(model, []).append(output)
+        fits.update(fit_all(todo, seed=fit_seed, require=need, **dict(fit_kwargs or {})))
     return fits
 
 
