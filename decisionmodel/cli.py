@@ -127,7 +127,7 @@ def _analysis_inputs(args: argparse.Namespace):
         raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
     check_jobs(args.jobs)
     check_seed(args.seed)
-    tree = load_tree(args.tree)
+    tree = load_tree(args.tree, require_declared=True)
     wtp = _wtp(args, tree)
     check_draws_fit(tree, args.samples, "--samples", len(wtp))  # memory budget, the tree's size
     return tree, wtp, _profile(args)
@@ -223,7 +223,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     if args.draws < 0:
         raise DecisionModelError(f"--draws {args.draws}: must be at least 0")
-    tree = load_tree(args.tree, check_draws=0)
+    tree = load_tree(args.tree, check_draws=0, require_declared=True)
     if args.draws > 0:
         check_draws_fit(tree, args.draws, "--draws")  # memory budget, from the tree's size
         validate_tree(tree, check_draws=args.draws)
@@ -250,7 +250,7 @@ def _cmd_draw(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise DecisionModelError(f"{out}: the figure must be .png, .svg or .pdf")
     check_output_path(args.output, "-o")
-    tree = load_tree(args.tree)
+    tree = load_tree(args.tree, require_declared=True)
     fig = draw_tree(tree)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight", dpi=150)
@@ -267,7 +267,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if suffix not in (".graphml", ".dot", ".gv", ".yaml", ".yml"):
         raise DecisionModelError(f"{out}: export to .graphml, .dot or .yaml")
     check_output_path(args.output, "-o")
-    tree = load_tree(args.tree)
+    tree = load_tree(args.tree, require_declared=True)
     if suffix == ".graphml":
         to_graphml(tree, out)
     elif suffix in (".dot", ".gv"):
@@ -444,7 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(raw)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except SystemExit:
         raise
     except KeyboardInterrupt:
