@@ -75,6 +75,10 @@ class ProbabilitySumError(TreeValidationError):
     """The branch probabilities of a chance node do not sum to 1 for at least one draw."""
 
 
+class NonFiniteOutcomeError(TreeValidationError):
+    """The expected cost or effect of a policy is infinite or NaN for some draws."""
+
+
 class DuplicateActionError(TreeValidationError):
     """Two branches of one decision node carry the same action label."""
 

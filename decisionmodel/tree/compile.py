@@ -21,6 +21,7 @@ optimised away.
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,11 @@ def _order_derived(G: nx.DiGraph, declared: set[str]) -> list[tuple[str, Formula
     for name, value in raw.items():
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise FormulaError(f"{where(G)}: derived value {name!r}: names must be identifiers")
+        if unicodedata.normalize("NFKC", name) != name:
+            raise FormulaError(
+                f"{where(G)}: derived value {name!r}: not in NFKC normal form (formulas read it "
+                f"as {unicodedata.normalize('NFKC', name)!r})"
+            )
         if name in declared:
             raise ParameterError(
                 f"{where(G)}: derived value {name!r} has the name of a declared parameter"
@@ -333,6 +339,17 @@ def compile_tree(G: nx.DiGraph, protocol: Mapping[str, str] | None = None) -> Co
             raise MarkovError(
                 f"{where(G)}: node {str(node)!r}: markov 'with' must map names to quantities"
             )
+        for key in bindings:
+            if (
+                not isinstance(key, str)
+                or not key.isidentifier()
+                or key.startswith("_")
+                or unicodedata.normalize("NFKC", key) != key
+            ):
+                raise MarkovError(
+                    f"{where(G)}: node {str(node)!r}: markov 'with' name {key!r} must be an "
+                    "identifier in NFKC normal form not starting with '_'"
+                )
         reserved = sorted(set(map(str, bindings)) & RESERVED_NAMES)
         if reserved:
             raise MarkovError(

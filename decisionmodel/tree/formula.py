@@ -40,6 +40,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -709,9 +710,15 @@ def parse(source: str | float | int) -> Formula:
     if isinstance(source, bool):
         raise FormulaError(f"formula {source!r}: booleans are not quantities")
     if isinstance(source, (int, float)):
-        v = float(source)
-        if not math.isfinite(v):
-            raise FormulaError(f"formula {source!r}: not a finite number")
+        try:
+            v = float(source)
+        except OverflowError:
+            raise FormulaError(
+                f"formula {str(source)[:20]}...: a number too large (an integer of "
+                f"{len(str(source))} digits)"
+            ) from None
+        if not math.isfinite(v) or abs(v) > MAX_CONSTANT:
+            raise FormulaError(f"formula {source!r}: not a finite number (or too large)")
         return Formula(str(source), frozenset(), v, lambda env: v)
     if not isinstance(source, str):
         raise FormulaError(f"formula {source!r}: expected a number or a string")
@@ -720,6 +727,13 @@ def parse(source: str | float | int) -> Formula:
         raise FormulaError("formula '': empty")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula {text[:40]!r}...: longer than {MAX_LENGTH} characters")
+    if not text.isascii():
+        normal = unicodedata.normalize("NFKC", text)
+        if normal != text:  # Python reads identifiers NFKC-normalised: 'ﬁ' is 'fi'
+            raise FormulaError(
+                f"formula {text!r}: not in NFKC normal form (it would be read as "
+                f"{normal!r}); write the names in normal form"
+            )
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:

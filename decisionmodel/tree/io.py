@@ -121,6 +121,9 @@ def _node_from_mapping(
     for key in ("action", "label", "name", "id"):
         if key in data:
             _label(data[key], key, where, trail)
+    for key in ("cost", "effect", "p", "edge_cost", "edge_effect", "markov", "protocol", "kind"):
+        if key in data and data[key] is None:
+            raise TreeFileError(f"{where}: node {trail}: '{key}' is empty (null)")
     unknown = [k for k in data if k not in _NODE_KEYS and k not in _EDGE_KEYS]
     if unknown:
         raise TreeFileError(
@@ -228,7 +231,11 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_tree(
-    path: str | os.PathLike, *, validate: bool = True, check_draws: int = 200
+    path: str | os.PathLike,
+    *,
+    validate: bool = True,
+    check_draws: int = 200,
+    require_declared: bool = False,
 ) -> nx.DiGraph:
     """Read a tree file (YAML, or GraphML as written by :func:`to_graphml`) and validate it.
 
@@ -241,6 +248,10 @@ def load_tree(
     check_draws : int
         Number of parameter draws on which probabilities are checked at load
         (0 checks only the structure, formulas and names).
+    require_declared : bool
+        Every name a formula uses must be declared in the file (the command line asks
+        this); by default a file without ``parameters:`` may take its values from the
+        sample passed to :func:`~decisionmodel.tree.evaluate.evaluate`.
 
     Returns
     -------
@@ -261,7 +272,7 @@ def load_tree(
     if validate:
         from decisionmodel.tree.validate import validate_tree
 
-        validate_tree(G, check_draws=check_draws)
+        validate_tree(G, check_draws=check_draws, require_declared=require_declared)
     return G
 
 
@@ -398,12 +409,20 @@ def _to_scalar(value: Any) -> Any:
     return "json:" + json.dumps(value, sort_keys=False)
 
 
-def _from_scalar(value: Any) -> Any:
+_GRAPHML_NODE_KEYS = ("kind", "label", "cost", "effect", "markov", "protocol", "notes")
+_GRAPHML_EDGE_KEYS = tuple(_EDGE_KEYS.values())
+
+
+def _from_scalar(value: Any, where: str = "GraphML") -> Any:
     if isinstance(value, str) and value.startswith("json:"):
         try:
             return json.loads(value[5:])
         except json.JSONDecodeError:
-            raise TreeFileError(f"GraphML attribute {value[:40]!r}: not valid JSON") from None
+            raise TreeFileError(f"{where}: attribute {value[:40]!r}: not valid JSON") from None
+        except RecursionError:
+            raise TreeFileError(
+                f"{where}: attribute {value[:40]!r}...: JSON nested too deeply"
+            ) from None
     return value
 
 
@@ -429,27 +448,45 @@ def to_graphml(G: nx.DiGraph, path: str | os.PathLike) -> None:
 
 def read_graphml(path: str | os.PathLike) -> nx.DiGraph:
     """Read a GraphML file written by :func:`to_graphml` back into a tree graph."""
+    from decisionmodel.tree.yamlsafe import read_text
+
+    where = str(path)
+    text = read_text(path, TreeFileError, "GraphML file")  # bounded size, UTF-8
     try:
-        H = nx.read_graphml(str(path))
-    except FileNotFoundError:
-        raise TreeFileError(f"{path}: no such file") from None
-    except Exception as exc:  # networkx raises several parser exceptions
-        raise TreeFileError(f"{path}: not a readable GraphML file ({exc})") from None
+        H = nx.parse_graphml(text)
+    except RecursionError:
+        raise TreeFileError(f"{where}: GraphML nested too deeply") from None
+    except Exception as exc:  # networkx and the XML parser raise several exceptions
+        msg = " ".join(str(exc).split())[:200]
+        raise TreeFileError(f"{where}: not a readable GraphML file ({msg})") from None
+    if H.number_of_nodes() > MAX_TREE_NODES:
+        raise TreeFileError(f"{where}: the tree has more than {MAX_TREE_NODES:,} nodes")
+    graph_attrs = {k: v for k, v in H.graph.items() if k not in ("node_default", "edge_default")}
+    for what, keys, allowed in (
+        ("graph", [graph_attrs], (*GRAPH_KEYS, "root")),
+        ("node", [d for _, d in H.nodes(data=True)], (*_GRAPHML_NODE_KEYS, "child_order")),
+        ("edge", [d for _, _, d in H.edges(data=True)], _GRAPHML_EDGE_KEYS),
+    ):
+        for attrs in keys:
+            unknown = sorted(str(k) for k in attrs if k not in allowed)
+            if unknown:
+                raise TreeFileError(
+                    f"{where}: unknown {what} attribute(s) {', '.join(unknown)} "
+                    f"(allowed: {', '.join(allowed)})"
+                )
     G = nx.DiGraph()
-    G.graph.update(
-        {
-            k: _from_scalar(v)
-            for k, v in H.graph.items()
-            if k not in ("node_default", "edge_default")
-        }
-    )
+    G.graph.update({k: _from_scalar(v, where) for k, v in graph_attrs.items()})
     order: dict[str, list[str]] = {}
     for n, d in H.nodes(data=True):
-        attrs = {k: _from_scalar(v) for k, v in d.items() if k != "child_order"}
+        attrs = {k: _from_scalar(v, where) for k, v in d.items() if k != "child_order"}
         if "child_order" in d:
-            order[n] = _from_scalar(d["child_order"])
+            order[n] = _from_scalar(d["child_order"], where)
+            if not isinstance(order[n], list):
+                raise TreeFileError(f"{where}: node {n!r}: child_order must be a list")
         G.add_node(n, **attrs)
-    edges = {(u, v): {k: _from_scalar(x) for k, x in d.items()} for u, v, d in H.edges(data=True)}
+    edges = {
+        (u, v): {k: _from_scalar(x, where) for k, x in d.items()} for u, v, d in H.edges(data=True)
+    }
     done = set()
     for n in list(G.nodes):
         for c in order.get(n, []):

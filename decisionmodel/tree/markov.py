@@ -66,6 +66,7 @@ array([2.439, 0.875])
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,8 @@ _MODEL_KEYS = (
 )
 PROB_TOL = 1e-6
 MAX_CYCLES = 100_000
+#: longest cycle, in years
+MAX_CYCLE_LENGTH = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -182,9 +185,17 @@ def _order_defines(
         raise _err(where, name, "'define' must map names to formulas")
     parsed: dict[str, Formula] = {}
     for key, value in raw.items():
-        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
+        if (
+            not isinstance(key, str)
+            or not key.isidentifier()
+            or key.startswith("_")
+            or unicodedata.normalize("NFKC", key) != key
+        ):
             raise _err(
-                where, name, f"define {key!r}: names must be identifiers not starting with '_'"
+                where,
+                name,
+                f"define {key!r}: names must be identifiers in NFKC normal form not starting "
+                "with '_'",
             )
         if key in TIME_NAMES:
             raise _err(where, name, f"define {key!r}: t, time and cycle_length are reserved")
@@ -263,8 +274,13 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
     cycle_length = _formula(spec.get("cycle_length", 1), where, name, "cycle_length")
     if cycle_length.names & TIME_NAMES:
         raise _err(where, name, "cycle_length cannot depend on t, time or cycle_length")
-    if cycle_length.constant is not None and cycle_length.constant <= 0:
-        raise _err(where, name, "cycle_length must be positive")
+    if cycle_length.constant is not None and not 0 < cycle_length.constant <= MAX_CYCLE_LENGTH:
+        raise _err(
+            where,
+            name,
+            f"cycle_length must be positive and at most {MAX_CYCLE_LENGTH:g} years, "
+            f"got {cycle_length.constant:g}",
+        )
     discount = spec.get("discount", {}) or {}
     if isinstance(discount, (int, float)) and not isinstance(discount, bool):
         discount = {"cost": discount, "effect": discount}

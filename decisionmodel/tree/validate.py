@@ -34,14 +34,18 @@ import numpy as np
 from decisionmodel.exceptions import (
     BranchLabelError,
     DecisionEdgeProbabilityError,
+    DecisionModelError,
     DuplicateActionError,
     LeafNotTerminalError,
     MissingActionError,
     MissingProbabilityError,
     MultipleComplementError,
     NodeKindError,
+    NonFiniteOutcomeError,
     NotArborescenceError,
     TerminalWithChildrenError,
+    TreeFileError,
+    UnknownParameterError,
 )
 from decisionmodel.tree.schema import COMPLEMENT, KINDS, where
 
@@ -191,7 +195,62 @@ def check_structure(G: nx.DiGraph):
     return root
 
 
-def validate_tree(G: nx.DiGraph, *, check_draws: int = 200, seed: int = 0) -> None:
+#: most draws the probability checks may use
+MAX_CHECK_DRAWS = 1_000_000
+_TEXT_KEYS = ("name", "description", "currency", "effect_unit")
+
+
+def wtp_values(G: nx.DiGraph) -> list[float] | None:
+    """The tree file's ``wtp:`` as a list of finite non-negative numbers (None when absent).
+
+    Raises
+    ------
+    TreeFileError
+        ``wtp`` is text, a mapping, a boolean, empty, negative, infinite or too large.
+
+    Examples
+    --------
+    >>> wtp_values(nx.DiGraph(wtp=[0, 20000]))
+    [0.0, 20000.0]
+    """
+    declared = G.graph.get("wtp")
+    if declared is None:
+        return None
+    items = declared if isinstance(declared, list) else [declared]
+    if not items:
+        raise TreeFileError(f"{where(G)}: 'wtp' is an empty list; give at least one value")
+    out = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, float)):
+            raise TreeFileError(
+                f"{where(G)}: 'wtp' must be a number or a list of numbers, got {w!r}"
+                if not isinstance(w, (dict, list))
+                else f"{where(G)}: 'wtp' must be a number or a list of numbers, "
+                f"got a {type(w).__name__}"
+            )
+        try:
+            v = float(w)
+        except OverflowError:
+            raise TreeFileError(
+                f"{where(G)}: 'wtp' value too large ({len(str(w))} digits)"
+            ) from None
+        if not (0 <= v <= 1e300):
+            raise TreeFileError(f"{where(G)}: 'wtp' values must be finite numbers >= 0, got {w!r}")
+        out.append(v)
+    return out
+
+
+def _check_graph_attributes(G: nx.DiGraph) -> None:
+    for key in _TEXT_KEYS:
+        value = G.graph.get(key)
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise TreeFileError(f"{where(G)}: '{key}' must be text, got {type(value).__name__}")
+    wtp_values(G)
+
+
+def validate_tree(
+    G: nx.DiGraph, *, check_draws: int = 200, seed: int = 0, require_declared: bool = False
+) -> None:
     """Run every validation rule on a tree.
 
     Checks the structure, compiles every formula, lists unknown parameter names, and
@@ -206,6 +265,10 @@ def validate_tree(G: nx.DiGraph, *, check_draws: int = 200, seed: int = 0) -> No
         Draws to check probabilities on (0: only the structure, formulas and names).
     seed : int
         Seed of the check draws.
+    require_declared : bool
+        Every name a formula uses must be declared in the tree (as :func:`load_tree` asks
+        of a file); otherwise a tree without ``parameters:`` may take its values from
+        elsewhere and is checked when evaluated.
 
     Raises
     ------
@@ -215,9 +278,39 @@ def validate_tree(G: nx.DiGraph, *, check_draws: int = 200, seed: int = 0) -> No
     from decisionmodel.tree.compile import compile_tree
     from decisionmodel.tree.evaluate import evaluate
 
+    if (
+        isinstance(check_draws, bool)
+        or not isinstance(check_draws, (int, np.integer))
+        or not 0 <= check_draws <= MAX_CHECK_DRAWS
+    ):
+        raise DecisionModelError(
+            f"--draws {check_draws}: the number of check draws must be from 0 to {MAX_CHECK_DRAWS:,}"
+        )
+    _check_graph_attributes(G)
     ct = compile_tree(G)
+    if G.graph.get("roles"):
+        from decisionmodel.roles import strategy_roles
+
+        strategy_roles(ct)
     if not G.graph.get("parameters") and ct.required_names:
-        return  # parameters come from elsewhere (e.g. a posterior); checked when evaluated
+        if require_declared:  # a file: every name must be declared in it
+            raise UnknownParameterError(
+                f"{where(G)}: unknown parameter name(s) {', '.join(sorted(ct.required_names))} "
+                "(the file has no 'parameters:' section declaring them)"
+            )
+        return  # a graph built in Python: parameters come from elsewhere, checked when evaluated
     if check_draws > 0:
-        evaluate(ct, mean_parameters(G))
-        evaluate(ct, sample_parameters(G, check_draws, np.random.default_rng(seed)))
+        for params in (
+            mean_parameters(G),
+            sample_parameters(G, check_draws, np.random.default_rng(seed)),
+        ):
+            out = evaluate(ct, params)
+            for var in ("cost", "effect"):
+                values = out[var].values
+                if not np.isfinite(values).all():
+                    bad = np.flatnonzero(~np.isfinite(values).all(axis=-1))
+                    names = ", ".join(repr(ct.policies[i].name) for i in bad[:3])
+                    raise NonFiniteOutcomeError(
+                        f"{where(G)}: the {var} of policy {names} is infinite or NaN for some "
+                        "draws (a formula overflows or divides by zero)"
+                    )
