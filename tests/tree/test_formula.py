@@ -480,3 +480,15 @@ def test_random_expressions_match_reference(tree):
     # a constant expression is folded at parse time to the reference value
     if not used:
         assert f.constant == pytest.approx(float(expect), rel=1e-12, abs=0)
+
+
+def test_nfkc_and_huge_numbers_refused() -> None:
+    from decisionmodel.tree.formula import parse
+
+    with pytest.raises(FormulaError, match="NFKC"):
+        parse("\ufb01 + 1")  # 'ﬁ', which Python reads as 'fi'
+    with pytest.raises(FormulaError, match="too large"):
+        parse(10**400)
+    with pytest.raises(FormulaError, match="finite"):
+        parse(float("nan"))
+    assert parse("\u00e9t\u00e9 + 1").names == {"\u00e9t\u00e9"}  # NFC names are fine

@@ -979,3 +979,89 @@ def test_parameter_named_like_a_constant_is_rejected(tmp_path):
         return
     out = evaluate(G, {"pi": [100.0]})
     assert float(out["cost"][0, 0]) == 100.0
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+_SMALL = """
+wtp: WTP
+parameters: {c: {value: 100}}
+tree:
+  kind: decision
+  name: r
+  branches:
+    - {action: a, kind: terminal, cost: COST, effect: 1}
+    - {action: b, kind: terminal, effect: 0}
+"""
+
+
+@pytest.mark.parametrize(
+    "wtp", ["lots", "{low: 1}", "true", "[]", "[-5]", "[.inf]", "[" + "9" * 400 + "]", "[1, x]"]
+)
+def test_wtp_in_the_file_must_be_numbers(tmp_path, wtp):
+    from decisionmodel.exceptions import TreeFileError
+
+    path = write(tmp_path, _SMALL.replace("WTP", wtp).replace("COST", "c"))
+    msg = raises_exactly(TreeFileError, load_tree, path)
+    assert str(path) in msg and "'wtp'" in msg
+
+
+def test_infinite_outcomes_are_refused(tmp_path):
+    from decisionmodel.exceptions import NonFiniteOutcomeError
+
+    for cost in ("exp(c * 10)", "1 / (c - 100)", "c ** 1e10"):
+        path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", f"'{cost}'"))
+        msg = raises_exactly(NonFiniteOutcomeError, load_tree, path)
+        assert "policy 'a'" in msg and "infinite or NaN" in msg
+
+
+def test_undeclared_names_refused_when_required(tmp_path):
+    path = write(
+        tmp_path,
+        "tree: {kind: decision, name: r, branches: [{action: a, kind: terminal, effect: u},"
+        " {action: b, kind: terminal, effect: 1}]}\n",
+    )
+    load_tree(path)  # the API: names may come with the sample
+    msg = raises_exactly(UnknownParameterError, load_tree, path, require_declared=True)
+    assert "'parameters:'" in msg and "u" in msg
+
+
+def test_check_draws_bounded(tmp_path):
+    from decisionmodel.exceptions import DecisionModelError
+
+    path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", "c"))
+    G = load_tree(path, validate=False)
+    with pytest.raises(DecisionModelError, match="check draws"):
+        validate_tree(G, check_draws=10**12)
+
+
+def test_graphml_unknown_attributes_and_deep_json(tmp_path):
+    from decisionmodel.exceptions import TreeFileError
+
+    path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", "c"))
+    out = tmp_path / "t.graphml"
+    to_graphml(load_tree(path), out)
+    assert load_tree(out).number_of_nodes() == 3
+    text = out.read_text()
+    bad = tmp_path / "bad.graphml"
+    bad.write_text(text.replace('attr.name="kind"', 'attr.name="__class__"', 1))
+    with pytest.raises(TreeFileError, match="unknown node attribute"):
+        load_tree(bad)
+    deep = tmp_path / "deep.graphml"
+    deep.write_text(text.replace(">terminal<", ">json:" + "[" * 100_000 + "]" * 100_000 + "<", 1))
+    with pytest.raises(TreeFileError, match=r"deep\.graphml"):
+        load_tree(deep)
+
+
+def test_markov_names_and_cycle_length(tmp_path):
+    spec = {
+        "states": ["a", "b"],
+        "cycles": 2,
+        "transitions": {"a": {"b": 0.1, "a": "#"}, "b": {"b": 1}},
+    }
+    from decisionmodel.tree.markov import compile_markov
+
+    with pytest.raises(MarkovError, match="cycle_length"):
+        compile_markov("m", {**spec, "cycle_length": 1e308})
+    with pytest.raises(MarkovError, match="NFKC"):
+        compile_markov("m", {**spec, "define": {"\ufb01": 1}})
