@@ -481,3 +481,30 @@ def test_all_profile_errors_share_the_base():
     for cls in (UnknownProfileKeyError, ProfileValueError, ProfileConflictError, ProfileFileError):
         assert issubclass(cls, ProfileError)
         assert issubclass(cls, models_survival.ProfileError)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"age: 60\nfong: 2\nage: 75\n", "duplicate key 'age'"),
+        (b"age: 60\nsex: \xe9\n", "not UTF-8"),
+        (b"sites: &s [liver, *s]\n", "a cycle"),
+        (b"sites: " + b"[" * 500 + b"]" * 500 + b"\n", "nested deeper"),
+        (b"age: !!python/object/apply:os.getpid []\n", "python/object"),
+        (b"age: 60\n---\nage: 70\n", "more than one YAML document"),
+        (
+            b"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + b"".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n".encode()
+                for i in range(7)
+            ),
+            "YAML nodes",
+        ),
+    ],
+)
+def test_profile_file_is_read_strictly_and_within_bounds(tmp_path, content, match):
+    f = tmp_path / "profile.yaml"
+    f.write_bytes(content)
+    with pytest.raises(ProfileFileError, match=match) as info:
+        load_profile(f)
+    assert str(f) in str(info.value)
