@@ -203,3 +203,54 @@ def test_two_concurrent_cold_fits_into_one_empty_cache_sample_once(dirs):
     assert sorted(line.split()[2] for line in lines) == ["0", "1"]  # one fitted, one read
     assert _calls(calls) == 1
     assert [p.name for p in cdir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+CLI_FIT = """
+import sys
+from decisionmodel.cli import main
+sys.exit(main(["evidence", "fit", "--model", "surgical_risk", "--jobs", "1",
+               "--cache-dir", os.environ["CACHE"]]))
+"""
+
+
+def test_ctrl_c_during_a_fit_exits_130_and_caches_nothing(dirs):
+    priors, cdir, calls = dirs
+    proc = _spawn(priors, cdir, CLI_FIT, SAMPLE_SECONDS="120")
+    deadline = time.monotonic() + 120
+    while _calls(calls) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _calls(calls) == 1, proc.stderr.read() if proc.poll() is not None else ""
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == "decisionmodel: interrupted"
+    assert list(cdir.glob("*.nc")) == []
+
+
+def test_partial_draws_returned_on_interrupt_are_never_cached(dirs):
+    """nutpie answers Ctrl-C by returning the draws made so far; such a fit stops the run
+    as interrupted and leaves no cache entry."""
+    priors, cdir, _ = dirs
+    proc = _spawn(
+        priors,
+        cdir,
+        textwrap.dedent(
+            """
+        import numpy as np, pymc as pm, xarray as xr
+
+        def partial(draws=1000, *, chains=4, **kw):  # 10 draws, as after an abort
+            x = np.zeros((chains, 10))
+            return xr.DataTree.from_dict({"posterior": xr.Dataset({"a": (("chain", "draw"), x)})})
+
+        pm.sample = partial
+        """
+        )
+        + CLI_FIT,
+    )
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    assert err.strip() == "decisionmodel: interrupted"
+    assert list(cdir.glob("*.nc")) == []
