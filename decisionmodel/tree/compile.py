@@ -41,7 +41,7 @@ from decisionmodel.tree.markov import MarkovModel, compile_markov
 from decisionmodel.tree.schema import COMPLEMENT, where
 from decisionmodel.tree.validate import check_structure
 
-MAX_POLICIES = 10_000
+MAX_POLICIES = 4_096
 
 
 @dataclass(frozen=True)
@@ -375,6 +375,15 @@ def compile_tree(G: nx.DiGraph, protocol: Mapping[str, str] | None = None) -> Co
     fixed = _resolve_protocol(G, protocol)
     terminals = [n for n in preorder if kind[n] == "terminal"]
     t_index = {n: i for i, n in enumerate(terminals)}
+    # children of each decision node by action (in order), so that listing what a policy
+    # reaches costs its own size, not the number of actions times the number of policies
+    by_action: dict[Any, dict[str, list[Any]]] = {}
+    for n in preorder:
+        if kind[n] == "decision":
+            groups: dict[str, list[Any]] = {}
+            for c in children[n]:
+                groups.setdefault(str(G.edges[n, c]["action"]), []).append(c)
+            by_action[n] = groups
     policies = []
     for actions in _enumerate(G, root, children, kind, fixed):
         reach = []
@@ -384,7 +393,7 @@ def compile_tree(G: nx.DiGraph, protocol: Mapping[str, str] | None = None) -> Co
             if kind[n] == "terminal":
                 reach.append(t_index[n])
             elif kind[n] == "decision":
-                stack.extend(c for c in children[n] if str(G.edges[n, c]["action"]) == actions[n])
+                stack.extend(by_action[n].get(actions[n], ()))
             else:
                 stack.extend(children[n])
         name = _policy_name(G, root, actions, fixed, preorder)
