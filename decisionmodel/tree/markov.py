@@ -108,6 +108,8 @@ _MODEL_KEYS = (
 )
 PROB_TOL = 1e-6
 MAX_CYCLES = 100_000
+#: most states of one model (the cohort works on states x states per draw)
+MAX_STATES = 200
 #: longest cycle, in years
 MAX_CYCLE_LENGTH = 1_000.0
 
@@ -263,6 +265,8 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
         or not all(isinstance(s, str) for s in states)
     ):
         raise _err(where, name, "'states' must be a non-empty list of names")
+    if len(states) > MAX_STATES:
+        raise _err(where, name, f"more than {MAX_STATES} states")
     if len(set(states)) != len(states):
         raise _err(where, name, "'states' has duplicates")
     index = {s: i for i, s in enumerate(states)}

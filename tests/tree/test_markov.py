@@ -492,3 +492,13 @@ def test_start_as_a_state_name_in_a_tree():
     out = evaluate(G, {"q": np.array([0.1]), "c_year": 5.0})
     assert float(out["effect"].sel(strategy="treat")[0]) == 0.0
     assert float(out["cost"].sel(strategy="treat")[0]) == 50.0
+
+
+def test_state_count_is_bounded():
+    from decisionmodel.exceptions import MarkovError
+    from decisionmodel.tree.markov import MAX_STATES, compile_markov
+
+    states = [f"s{i}" for i in range(MAX_STATES + 1)]
+    spec = {"states": states, "cycles": 1, "transitions": {s: {s: 1} for s in states}}
+    with pytest.raises(MarkovError, match=f"more than {MAX_STATES} states"):
+        compile_markov("m", spec)
