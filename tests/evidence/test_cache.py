@@ -22,60 +22,23 @@ import xarray as xr
 from decisionmodel.evidence import cache
 from decisionmodel.evidence.files import load_all
 from decisionmodel.evidence.fit import fit
-from decisionmodel.evidence.registry import ModelSpec, empty_checks
 
 # ----------------------------------------------------------------------------- toy model
 
-TOY_YAML = """area: toy
-description: toy
-entries:
-  - {{id: a2020_m90, quantity: mortality_90d, type: events, events: {events}, n: 100,
-     citation: {{authors: A B, journal: J, year: 2020}}, verified: true, confidence: F}}
-"""
-
-
-def write_toy(directory: Path, events: int = 5) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "toy.yaml").write_text(TOY_YAML.format(events=events), encoding="utf-8")
-    return directory
-
-
-def toy_build(evidence):
-    (e,) = evidence["toy"].select(quantity="mortality_90d")
-    with pm.Model() as model:
-        pm.Data("n", [e["n"]])
-        pm.Data("events", [e["events"]])
-        p = pm.Beta("p", 1, 1)
-        pm.Binomial("y", n=e["n"], p=p, observed=e["events"])
-    return model
-
-
-TOY = ModelSpec(
-    "toy",
-    ("toy",),
-    toy_build,
-    lambda dt: {"p": dt["posterior"]["p"]},
-    lambda dt, ev: empty_checks(),
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
+from toy_cache import TOY, conjugate_sample, write_toy
+from toy_cache import build as toy_build
 
 
 class FakeSampler:
+    """``pymc.sample`` for the toy model, counting its calls."""
+
     def __init__(self):
         self.calls = 0
 
-    def __call__(self, draws=1000, *, chains=4, random_seed=None, model=None, **kw):
+    def __call__(self, *args, **kw):
         self.calls += 1
-        model = pm.modelcontext(model)
-        n, e = model["n"].get_value().sum(), model["events"].get_value().sum()
-        p = np.random.default_rng(random_seed).beta(1 + e, 1 + n - e, size=(chains, draws))
-        return xr.DataTree.from_dict(
-            {
-                "posterior": xr.Dataset({"p": (("chain", "draw"), p)}),
-                "sample_stats": xr.Dataset(
-                    {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))}
-                ),
-            }
-        )
+        return conjugate_sample(*args, **kw)
 
 
 @pytest.fixture

@@ -26,16 +26,9 @@ from decisionmodel.evidence import cache
 from decisionmodel.evidence.fit import fit
 from decisionmodel.evidence.registry import ModelSpec
 
-TOY_YAML = """area: toy
-description: toy
-entries:
-  - {id: a2020_m90, quantity: mortality_90d, type: events, events: 5, n: 100,
-     citation: {authors: A B, journal: J, year: 2020}, verified: true, confidence: F}
-"""
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from toy_cache import TOY, build, fake_sample  # noqa: E402
+from toy_cache import TOY, build, fake_sample, write_toy  # noqa: E402
 
 #: what a subprocess runs first: the toy model and the fake sampler
 PRELUDE = textwrap.dedent(
@@ -59,9 +52,7 @@ def _fake_sampler(monkeypatch):
 
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):
-    priors = tmp_path / "priors"
-    priors.mkdir()
-    (priors / "toy.yaml").write_text(TOY_YAML, encoding="utf-8")
+    priors = write_toy(tmp_path / "priors")
     calls = tmp_path / "calls.txt"
     monkeypatch.setenv("CALLS", str(calls))
     return priors, tmp_path / "cache", calls
@@ -69,6 +60,15 @@ def dirs(tmp_path, monkeypatch):
 
 def _calls(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def _wait_for_sampling(calls: Path, proc: subprocess.Popen, timeout: float) -> None:
+    """Return once the subprocess has entered the (fake) sampler; fail if it has not
+    within ``timeout`` seconds or has exited."""
+    deadline = time.monotonic() + timeout
+    while _calls(calls) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _calls(calls) == 1, proc.stderr.read() if proc.poll() is not None else "timed out"
 
 
 def _spawn(priors: Path, cdir: Path, body: str, **env: str) -> subprocess.Popen:
@@ -179,10 +179,7 @@ def test_kill_9_while_writing_a_refit_then_rerun(dirs):
 def test_kill_9_while_sampling_leaves_no_entry_and_no_lock_held(dirs):
     priors, cdir, calls = dirs
     proc = _spawn(priors, cdir, FIT_AND_PRINT, SAMPLE_SECONDS="60")
-    deadline = time.monotonic() + 60
-    while _calls(calls) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _calls(calls) == 1
+    _wait_for_sampling(calls, proc, 60)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     assert list(cdir.glob("toy-*.nc")) == []
@@ -219,10 +216,7 @@ sys.exit(main(["evidence", "fit", "--model", "surgical_risk", "--jobs", "1",
 def test_ctrl_c_during_a_fit_exits_130_and_caches_nothing(dirs):
     priors, cdir, calls = dirs
     proc = _spawn(priors, cdir, CLI_FIT, SAMPLE_SECONDS="120")
-    deadline = time.monotonic() + 120
-    while _calls(calls) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _calls(calls) == 1, proc.stderr.read() if proc.poll() is not None else ""
+    _wait_for_sampling(calls, proc, 120)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
