@@ -32,9 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
-from decisionmodel.exceptions import TreeFileError
+from decisionmodel.exceptions import DecisionModelError, TreeFileError
 
 __all__ = [
     "ModelInfo",
@@ -183,9 +181,11 @@ def _one_line(text: object) -> str:
 
 def _description(path: Path) -> str:
     """The tree file's ``name``, else the first sentence of its ``description``."""
+    from decisionmodel.tree.yamlsafe import load_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = load_yaml(path, TreeFileError, "tree file")
+    except DecisionModelError as exc:
         return f"(unreadable: {_one_line(exc)})"
     if not isinstance(data, dict):
         return ""
