@@ -215,6 +215,26 @@ def _cmd_subgroups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_link_models(path: str, params: dict) -> dict[str, str]:
+    """Parameter -> evidence model of every ``posterior:`` link; an unknown model is an
+    error (the registry is read only when the tree has links: it imports PyMC)."""
+    links = {
+        n: s["posterior"].split(".")[0]
+        for n, s in params.items()
+        if isinstance(s, dict) and s.get("posterior")
+    }
+    if links:
+        from decisionmodel.evidence.registry import MODELS
+
+        for name, model in links.items():
+            if model not in MODELS:
+                raise DecisionModelError(
+                    f"{path}: parameter {name!r}: unknown evidence model {model!r} "
+                    f"(known: {', '.join(sorted(MODELS))})"
+                )
+    return links
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from decisionmodel.cliopts import check_draws_fit
     from decisionmodel.tree.compile import compile_tree
@@ -229,6 +249,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         validate_tree(tree, check_draws=args.draws)
     ct = compile_tree(tree)
     params = tree.graph.get("parameters") or {}
+    links = _check_link_models(args.tree, params)
     unsourced = sorted(
         n for n, s in params.items() if not (isinstance(s, dict) and s.get("source"))
     )
@@ -236,6 +257,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{args.tree}: valid — {tree.number_of_nodes()} nodes, {len(ct.terminals)} terminals, "
         f"{len(ct.policies)} policies, {len(params)} parameters, {len(ct.markov_models)} markov models"
     )
+    if links:
+        print(
+            f"posterior links: {len(links)} to {', '.join(sorted(set(links.values())))} "
+            "(their outputs are checked when the models are fitted)"
+        )
     if unsourced:
         print(f"warning: parameters without a source: {', '.join(unsourced)}")
     return 0
