@@ -32,22 +32,27 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _fit_in_fresh_process(compiledir, tmp_path) -> str:
+def _start_fit(compiledir, tmp_path, name: str) -> subprocess.Popen:
+    """Fit ``surgical_risk`` in a new process with its own compile directory and
+    posterior cache (the posterior cache is not used: ``cache=False``)."""
     env = dict(os.environ)
     env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir}"
     env["NUMBA_CACHE_DIR"] = str(compiledir / "numba-cache")
-    env["DECISIONMODEL_CACHE"] = str(tmp_path / "posteriors")
+    env["DECISIONMODEL_CACHE"] = str(tmp_path / f"posteriors-{name}")
     env.pop("PYTEST_CURRENT_TEST", None)
-    out = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-c", SCRIPT],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=900,
-        check=False,
     )
-    assert out.returncode == 0, out.stderr[-2000:]
-    (line,) = [x for x in out.stdout.splitlines() if x.startswith("CHECKSUM ")]
+
+
+def _checksum(proc: subprocess.Popen) -> str:
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-2000:]
+    (line,) = [x for x in out.splitlines() if x.startswith("CHECKSUM ")]
     return line.split()[1]
 
 
@@ -55,8 +60,10 @@ def _fit_in_fresh_process(compiledir, tmp_path) -> str:
 def test_cold_and_warm_compile_caches_give_bit_identical_draws(tmp_path):
     first = tmp_path / "compile-a"
     other = tmp_path / "compile-b"
-    cold = _fit_in_fresh_process(first, tmp_path)  # empty compile directory
+    # two cold fits at once, each into its own empty compile directory (as on a new
+    # machine, where the first run compiles several models in parallel)
+    cold_procs = [_start_fit(first, tmp_path, "a"), _start_fit(other, tmp_path, "b")]
+    cold, cold_elsewhere = (_checksum(p) for p in cold_procs)
     assert any(first.rglob("*")), "the fit compiled nothing into its compile directory"
-    warm = _fit_in_fresh_process(first, tmp_path)  # the same directory, now warm
-    cold_elsewhere = _fit_in_fresh_process(other, tmp_path)  # another empty directory
+    warm = _checksum(_start_fit(first, tmp_path, "warm"))  # the directory, now warm
     assert cold == warm == cold_elsewhere
