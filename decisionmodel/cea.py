@@ -29,8 +29,11 @@ expected_loss
     Expected opportunity loss per strategy (its minimum is the EVPI).
 recommended
     Strategy with the highest expected net monetary benefit per wtp.
+summary
+    Every per-strategy and per-wtp result of the decision table in one
+    :class:`xarray.Dataset`, computed in a single pass over the draws.
 decision_table
-    One summary table per strategy.
+    The same as a :class:`pandas.DataFrame`, one row per strategy.
 
 Examples
 --------
@@ -72,6 +75,7 @@ __all__ = [
     "icer_table",
     "net_benefit",
     "recommended",
+    "summary",
 ]
 
 STATUS_FRONTIER = "frontier"
@@ -604,6 +608,85 @@ def recommended(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     )
 
 
+#: attributes of the outcomes that :func:`summary` keeps (what the tree says of its units)
+SUMMARY_ATTRS = ("name", "currency", "effect_unit")
+
+
+def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
+    """The decision table as labelled data: one pass over the draws gives every result.
+
+    Parameters
+    ----------
+    outcomes : xarray.Dataset
+        Variables ``cost`` and ``effect`` with dims ``("strategy", "sample")``.
+    wtp : float or sequence of float
+        Willingness to pay per unit of effect.
+
+    Returns
+    -------
+    xarray.Dataset
+        Coordinates ``strategy`` (the outcomes' order) and ``wtp`` (as given), and the
+        variables
+
+        - ``cost``, ``effect`` (strategy): expected values;
+        - ``nmb`` (wtp, strategy): expected net monetary benefit;
+        - ``p_ce`` (wtp, strategy): probability of the highest net benefit, ties shared
+          (the CEAC, :func:`ceac`);
+        - ``expected_loss`` (wtp, strategy): expected opportunity loss
+          (:func:`expected_loss`);
+        - ``evpi`` (wtp): the smallest expected loss, the EVPI per person;
+        - ``icer`` (strategy, NaN where undefined) and ``status`` (strategy):
+          :func:`icer_table` in the outcomes' order;
+        - ``recommended`` (wtp): the strategy with the highest expected net benefit
+          (:func:`recommended`; ties go to the earlier strategy).
+
+        The outcomes' ``name``, ``currency`` and ``effect_unit`` attributes are kept.
+
+    See Also
+    --------
+    decision_table : the same results as a DataFrame.
+    decisionmodel.report.summarise : the JSON decision-table contract rendered from it.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset(
+    ...     {"cost": (("strategy", "sample"), [[100.0, 100.0], [0.0, 0.0]]),
+    ...      "effect": (("strategy", "sample"), [[0.5, 1.5], [0.0, 0.0]])},
+    ...     coords={"strategy": ["new", "old"]},
+    ... )
+    >>> s = summary(ds, [50, 150])
+    >>> s["nmb"].sel(wtp=150).values.tolist(), s["evpi"].values.tolist()
+    ([50.0, 0.0], [0.0, 12.5])
+    >>> s["recommended"].values.tolist(), s["status"].values.tolist()
+    (['old', 'new'], ['frontier', 'frontier'])
+    """
+    w = _as_wtp(wtp)
+    ds = _as_dataset(outcomes)
+    names = ds["strategy"].values.astype(str)
+    enmb = _expected_nmb(ds, w)
+    prob, loss = _ceac_and_loss(ds, w)
+    icers = icer_table(ds).set_index("strategy").loc[names]
+    best = names[np.argmax(enmb, axis=1)]  # the first maximum: ties go to the earlier one
+    out = xr.Dataset(
+        {
+            "cost": ("strategy", ds["cost"].values.mean(axis=1)),
+            "effect": ("strategy", ds["effect"].values.mean(axis=1)),
+            "nmb": (("wtp", "strategy"), enmb),
+            "p_ce": (("wtp", "strategy"), prob),
+            "expected_loss": (("wtp", "strategy"), loss),
+            "evpi": ("wtp", loss.min(axis=1)),
+            "icer": ("strategy", icers["icer"].to_numpy(dtype=float)),
+            "status": ("strategy", np.asarray(icers["status"].tolist(), dtype=object)),
+            "recommended": ("wtp", np.asarray(best.tolist(), dtype=object)),
+        },
+        coords={"strategy": names.tolist(), "wtp": w},
+    )
+    attrs = getattr(outcomes, "attrs", {})
+    out.attrs = {k: attrs[k] for k in SUMMARY_ATTRS if k in attrs}
+    return out
+
+
 def decision_table(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     """Summary table: expected outcomes, net benefit, ICERs and CEAC per strategy.
 
@@ -644,27 +727,21 @@ def decision_table(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     >>> df.attrs["recommended"]
     {50.0: 'old', 200.0: 'new'}
     """
-    w = _as_wtp(wtp)
-    ds = _as_dataset(outcomes)
-    names = ds["strategy"].values.astype(str)
-    mean_cost = ds["cost"].values.mean(axis=1)
-    mean_effect = ds["effect"].values.mean(axis=1)
-    enmb = _expected_nmb(ds, w)
-    prob, _ = _ceac_and_loss(ds, w)
-    icers = icer_table(ds).set_index("strategy").loc[names]
-
+    s = summary(outcomes, wtp)
+    w = s["wtp"].values
     labels = [_wtp_label(x) for x in w]
     columns: dict[str, Any] = {
-        "strategy": names.tolist(),
-        "cost": mean_cost,
-        "effect": mean_effect,
+        "strategy": s["strategy"].values.tolist(),
+        "cost": s["cost"].values,
+        "effect": s["effect"].values,
     }
-    columns.update({f"nmb@{lab}": enmb[i] for i, lab in enumerate(labels)})
-    columns["icer"] = icers["icer"].to_numpy()
-    columns["status"] = icers["status"].tolist()
-    columns.update({f"p_ce@{lab}": prob[i] for i, lab in enumerate(labels)})
+    columns.update({f"nmb@{lab}": s["nmb"].values[i] for i, lab in enumerate(labels)})
+    columns["icer"] = s["icer"].values
+    columns["status"] = s["status"].values.tolist()
+    columns.update({f"p_ce@{lab}": s["p_ce"].values[i] for i, lab in enumerate(labels)})
     df = pd.DataFrame(columns)
-    best = names[_recommended_index(ds, w)]
     df.attrs["wtp"] = [float(x) for x in w]
-    df.attrs["recommended"] = {float(x): str(b) for x, b in zip(w, best, strict=True)}
+    df.attrs["recommended"] = {
+        float(x): str(b) for x, b in zip(w, s["recommended"].values, strict=True)
+    }
     return df

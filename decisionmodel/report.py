@@ -41,7 +41,7 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from decisionmodel.cea import decision_table, expected_loss
+from decisionmodel.cea import summary
 from decisionmodel.tree.compile import compile_tree
 from decisionmodel.tree.evaluate import evaluate
 
@@ -58,7 +58,8 @@ def summarise(
     samples: int | None = None,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """The decision-table dict (see the module docstring) from evaluated outcomes.
+    """The decision-table dict (see the module docstring) from evaluated outcomes: a
+    rendering of :func:`decisionmodel.cea.summary`, which computes every number once.
 
     Examples
     --------
@@ -70,35 +71,28 @@ def summarise(
     >>> r["recommended"], r["policies"][0]["icer"], r["evpi"]
     (['new'], 100.0, [12.5])
     """
-    w = [float(x) for x in np.atleast_1d(np.asarray(wtp, dtype=float))]
-    table = decision_table(outcomes, w)
-    loss = expected_loss(outcomes, w)
-    labels = [c.split("@", 1)[1] for c in table.columns if c.startswith("nmb@")]
-    policies = []
-    for _, row in table.iterrows():
-        policies.append(
-            {
-                "name": str(row["strategy"]),
-                "cost": float(row["cost"]),
-                "effect": float(row["effect"]),
-                "nmb": [float(row[f"nmb@{lab}"]) for lab in labels],
-                "icer": _num(row["icer"]),
-                "status": str(row["status"]),
-                "p_cost_effective": [float(row[f"p_ce@{lab}"]) for lab in labels],
-            }
-        )
-    rec = table.attrs["recommended"]
+    s = summary(outcomes, wtp)
+    policies = [
+        {
+            "name": name,
+            "cost": float(s["cost"].values[i]),
+            "effect": float(s["effect"].values[i]),
+            "nmb": [float(v) for v in s["nmb"].values[:, i]],
+            "icer": _num(s["icer"].values[i]),
+            "status": str(s["status"].values[i]),
+            "p_cost_effective": [float(v) for v in s["p_ce"].values[:, i]],
+        }
+        for i, name in enumerate(s["strategy"].values.tolist())
+    ]
     out: dict[str, Any] = {
         "policies": policies,
-        "recommended": [rec[x] for x in w],
-        "evpi": [float(v) for v in loss.min("strategy").values],
-        "wtp": w,
+        "recommended": [str(r) for r in s["recommended"].values],
+        "evpi": [float(v) for v in s["evpi"].values],
+        "wtp": [float(x) for x in s["wtp"].values],
         "samples": int(outcomes.sizes["sample"]) if samples is None else int(samples),
         "seed": seed,
     }
-    for key in ("name", "currency", "effect_unit"):
-        if key in outcomes.attrs:
-            out[key] = outcomes.attrs[key]
+    out.update(s.attrs)
     return out
 
 

@@ -20,6 +20,7 @@ from decisionmodel.cea import (
     icer_table,
     net_benefit,
     recommended,
+    summary,
 )
 from decisionmodel.exceptions import DecisionModelError
 
@@ -556,3 +557,56 @@ def test_mapping_input_and_transposed_dataset():
     xr.testing.assert_equal(expected_loss(transposed, wtp), expected_loss(ds, wtp))
     with pytest.raises(ValueError, match="Dataset"):
         ceac([[1.0]], wtp)
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _naive_summary(cost: np.ndarray, effect: np.ndarray, w: float) -> dict:
+    """Per-draw loops: expected NMB, CEAC with shared ties, expected loss, EVPI."""
+    n_s, n = cost.shape
+    nmb = [[w * effect[k, i] - cost[k, i] for i in range(n)] for k in range(n_s)]
+    p_ce, loss = [0.0] * n_s, [0.0] * n_s
+    for i in range(n):
+        column = [nmb[k][i] for k in range(n_s)]
+        best = max(column)
+        winners = [k for k in range(n_s) if column[k] == best]
+        for k in range(n_s):
+            p_ce[k] += (k in winners) / len(winners) / n
+            loss[k] += (best - column[k]) / n
+    enmb = [sum(row) / n for row in nmb]
+    return {
+        "nmb": enmb,
+        "p_ce": p_ce,
+        "expected_loss": loss,
+        "evpi": min(loss),
+        "recommended": int(np.argmax(enmb)),
+    }
+
+
+@given(st.integers(2, 4), st.integers(2, 30), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_summary_matches_a_per_draw_loop_and_the_table(n_s, n, seed):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 5, (n_s, n)).astype(float) * 100  # coarse values: ties happen
+    effect = rng.integers(0, 4, (n_s, n)).astype(float) / 2
+    ds = xr.Dataset(
+        {"cost": (("strategy", "sample"), cost), "effect": (("strategy", "sample"), effect)},
+        coords={"strategy": [f"s{k}" for k in range(n_s)]},
+        attrs={"currency": "GBP", "other": 1},
+    )
+    wtp = [0.0, 150.0, 1000.0]
+    s = summary(ds, wtp)
+    for j, w in enumerate(wtp):
+        ref = _naive_summary(cost, effect, w)
+        for key in ("nmb", "p_ce", "expected_loss"):
+            np.testing.assert_allclose(s[key].values[j], ref[key], rtol=1e-12, atol=1e-9)
+        assert math.isclose(float(s["evpi"].values[j]), ref["evpi"], rel_tol=1e-12, abs_tol=1e-9)
+        assert s["recommended"].values[j] == f"s{ref['recommended']}"
+    icers = icer_table(ds).set_index("strategy").loc[s["strategy"].values]
+    assert s["status"].values.tolist() == icers["status"].tolist()
+    np.testing.assert_array_equal(s["icer"].values, icers["icer"].to_numpy(dtype=float))
+    assert s.attrs == {"currency": "GBP"}
+    table = decision_table(ds, wtp)
+    np.testing.assert_array_equal(table["nmb@150"].to_numpy(), s["nmb"].sel(wtp=150).values)
+    np.testing.assert_array_equal(table["p_ce@1000"].to_numpy(), s["p_ce"].sel(wtp=1000).values)
