@@ -3,7 +3,9 @@
 The public API is flat: trees (:func:`load_tree`, :func:`evaluate`, ...), parameter
 sampling (:func:`sample_parameters`), cost-effectiveness (:func:`icer_table`,
 :func:`ceac`, ...) and value of information (:func:`evpi`, :func:`evppi`, :func:`evsi`,
-:func:`enbs`, :func:`pop_voi`) are importable from here.
+:func:`enbs`, :func:`pop_voi`) and the Markov state occupancy of each policy
+(:func:`state_trace`; survival from it: :func:`decisionmodel.traces.survival`) are
+importable from here.
 
 Examples
 --------
@@ -30,6 +32,7 @@ from decisionmodel.cea import (
     recommended,
 )
 from decisionmodel.params import mean_parameters, sample_parameters
+from decisionmodel.traces import state_trace
 from decisionmodel.tree import (
     compile_tree,
     dumps_tree,
@@ -75,6 +78,7 @@ __all__ = [
     "run_markov",
     "same_tree",
     "sample_parameters",
+    "state_trace",
     "to_dot",
     "to_graphml",
     "tree_from_dict",
