@@ -38,10 +38,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import xarray as xr
 
 from decisionmodel.cea import summary
+from decisionmodel.rng import as_generator
 from decisionmodel.tree.compile import compile_tree
 from decisionmodel.tree.evaluate import evaluate
 
@@ -118,7 +118,7 @@ def analyse(
     samples : int
         Number of parameter draws.
     seed : int
-        Seed of ``numpy.random.default_rng``.
+        The seed (a non-negative int, recorded in the result; see :mod:`decisionmodel.rng`).
     wtp : sequence of float
         Willingness-to-pay values (always explicit).
     protocol : mapping, optional
@@ -162,7 +162,7 @@ def analyse(
     params, info = tree_draws(
         tree,
         samples,
-        rng=np.random.default_rng(seed),
+        rng=as_generator(seed, what="seed"),
         evidence=evidence,
         covariates=covariates,
         values=values,

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from decisionmodel.exceptions import DecisionModelError
+from decisionmodel.rng import as_generator
 
 __all__ = ["MOLECULAR", "default_subgroups", "subgroup_heatmap", "subgroup_table"]
 
@@ -149,7 +150,7 @@ def subgroup_table(
         params, _ = tree_draws(
             tree,
             samples,
-            rng=np.random.default_rng(seed),
+            rng=as_generator(seed, what="seed"),
             evidence=evidence,
             covariates=g.get("covariates", {}),
             values={**dict(values or {}), **dict(g.get("values", {}))},
