@@ -1,31 +1,24 @@
-"""Locate the shared VOI reference data (``../shared/voi-reference`` beside the repository)."""
+"""The VOI reference data: ``tests/data/voi-reference/`` of this repository.
+
+The known-truth cases (``cases/``) and the R package voi's chemotherapy example with voi
+1.0.3's results on it (``voi-chemo/``) are committed with the tests; their provenance is in
+``tests/data/voi-reference/README.md``. Nothing is looked up outside the repository, and a
+missing file is an error of the checkout, never a reason to skip.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_CANDIDATES = [
-    os.environ.get("DECISIONMODEL_VOI_REFERENCE", ""),
-    str(Path(__file__).resolve().parents[3] / "shared" / "voi-reference"),
-    "/work/shared/voi-reference",
-]
-
-
-def reference_dir() -> Path | None:
-    for c in _CANDIDATES:
-        if c and (Path(c) / "cases").is_dir():
-            return Path(c)
-    return None
-
-
-VOI_REF = reference_dir()
+VOI_REF = Path(__file__).resolve().parents[1] / "data" / "voi-reference"
 
 
 @pytest.fixture
 def voi_ref() -> Path:
-    if VOI_REF is None:
-        pytest.skip("the shared voi-reference data is not beside the repository")
+    """The reference directory (``cases/`` and ``voi-chemo/``); fails if it is incomplete."""
+    missing = [s for s in ("cases", "voi-chemo") if not (VOI_REF / s).is_dir()]
+    if missing:
+        pytest.fail(f"{VOI_REF} lacks {', '.join(missing)}: the checkout is incomplete")
     return VOI_REF

@@ -1,6 +1,6 @@
 """EVPPI against known truths, R voi's results, closed forms and invariances.
 
-Reference data: ``/work/shared/voi-reference`` (see its README/METHODS.md). Case truths are
+Reference data: ``tests/data/voi-reference`` (provenance in its README.md). Case truths are
 population values; an estimate from one PSA sample of N = 10⁴ is judged with the rule of the
 reference's ``check.py``:
 

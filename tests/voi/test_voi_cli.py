@@ -7,7 +7,6 @@ The reference files are read-only: bad variants are written to ``tmp_path``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -395,14 +394,12 @@ def test_evsi_two_arm_design_on_chemo_per_wtp(capsys, chemo, voi_results):
 def bad_files(tmp_path_factory):
     """Bad copies of the chemo files (the originals are read-only), written once."""
     candidates = [
-        os.environ.get("DECISIONMODEL_VOI_REFERENCE", ""),
-        str(Path(__file__).resolve().parents[3] / "shared" / "voi-reference"),
-        "/work/shared/voi-reference",
+        str(Path(__file__).resolve().parents[1] / "data" / "voi-reference"),
     ]  # as conftest.py
     for c in candidates:
         if c and (Path(c) / "voi-chemo").is_dir():
             return _variants(Path(c) / "voi-chemo", tmp_path_factory.mktemp("bad"))
-    pytest.skip("the shared voi-reference data is not beside the repository")
+    pytest.fail("tests/data/voi-reference/voi-chemo is missing: the checkout is incomplete")
 
 
 def _variants(chemo, tmp_path):
