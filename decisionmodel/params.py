@@ -42,6 +42,7 @@ import numpy as np
 import xarray as xr
 
 from decisionmodel.exceptions import ParameterError
+from decisionmodel.vocabulary import is_reserved
 
 #: distribution name -> required argument names (besides source/description/...)
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
@@ -95,9 +96,7 @@ def _fail(where: str, name: str, why: str) -> ParameterError:
 
 
 def _check_not_reserved(ident: str, where: str, name: str) -> None:
-    from decisionmodel.tree.formula import FUNCTIONS, RESERVED_NAMES
-
-    if ident in RESERVED_NAMES or ident in FUNCTIONS:
+    if is_reserved(ident):
         raise _fail(
             where,
             name,

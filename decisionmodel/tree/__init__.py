@@ -15,7 +15,8 @@ from decisionmodel.tree.io import (
     write_tree,
 )
 from decisionmodel.tree.markov import MarkovModel, compile_markov, run_markov
-from decisionmodel.tree.validate import check_structure, validate_tree
+from decisionmodel.tree.structure import check_structure
+from decisionmodel.tree.validate import validate_tree
 
 __all__ = [
     "CompiledTree",

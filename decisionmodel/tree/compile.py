@@ -39,7 +39,7 @@ from decisionmodel.params import declared_names, parameter_specs
 from decisionmodel.tree.formula import FUNCTIONS, RESERVED_NAMES, Formula, parse
 from decisionmodel.tree.markov import MarkovModel, compile_markov
 from decisionmodel.tree.schema import COMPLEMENT, where
-from decisionmodel.tree.validate import check_structure
+from decisionmodel.tree.structure import check_structure
 
 MAX_POLICIES = 4_096
 

@@ -1,4 +1,4 @@
-"""Roll a tree back over all parameter draws at once.
+"""Roll a tree back over all parameter draws at once, checking every draw.
 
 For every terminal node the path probability (the product of the chance-branch
 probabilities on the way, decision branches counting 1) and the accumulated cost and
@@ -9,6 +9,11 @@ sum over rows of one (terminals × draws) array per policy. Draws are processed 
 chunks so that memory stays bounded however many draws there are, and the result of a
 draw does not depend on the chunk size. The Markov cohorts of a chunk are run together
 (:func:`~decisionmodel.tree.markov.run_cohorts`), which computes what they share once.
+
+The per-draw validation rules live here, where the values they check are computed: every
+chance node's probabilities are checked on every draw (in [0, 1], summing to 1; the node
+and the draw are named), and :func:`check_finite_outcomes` checks a result's costs and
+effects (as :func:`~decisionmodel.tree.validate.validate_tree` does on its check draws).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from decisionmodel.exceptions import (
+    NonFiniteOutcomeError,
     ProbabilityRangeError,
     ProbabilitySumError,
     UnknownParameterError,
@@ -189,6 +195,47 @@ def policy_matrix(ct: CompiledTree) -> np.ndarray:
     for i, pol in enumerate(ct.policies):
         M[i, list(pol.terminals)] = 1.0
     return M
+
+
+def check_finite_outcomes(ct: CompiledTree, out: xr.Dataset) -> None:
+    """Check that every policy's cost and effect are finite on every draw of ``out``.
+
+    Parameters
+    ----------
+    ct : CompiledTree
+        The tree ``out`` was computed from (for its location and policy names).
+    out : xarray.Dataset
+        The result of :func:`evaluate` on ``ct``.
+
+    Raises
+    ------
+    NonFiniteOutcomeError
+        Naming the variable and (up to three of) the policies with an infinite or NaN value.
+
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"tree": {"kind": "decision", "name": "d", "branches": [
+    ...     {"action": "a", "kind": "terminal", "cost": "1 / x"},
+    ...     {"action": "b", "kind": "terminal"}]}})
+    >>> ct = compile_tree(G)
+    >>> check_finite_outcomes(ct, evaluate(ct, {"x": [1.0, 2.0]}))
+    >>> with np.errstate(divide="ignore"):
+    ...     out = evaluate(ct, {"x": [1.0, 0.0]})
+    >>> check_finite_outcomes(ct, out)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.NonFiniteOutcomeError: <dict>: the cost of policy 'a' is infinite or NaN for some draws (a formula overflows or divides by zero)
+    """
+    for var in ("cost", "effect"):
+        values = out[var].values
+        if not np.isfinite(values).all():
+            bad = np.flatnonzero(~np.isfinite(values).all(axis=-1))
+            names = ", ".join(repr(ct.policies[i].name) for i in bad[:3])
+            raise NonFiniteOutcomeError(
+                f"{ct.where}: the {var} of policy {names} is infinite or NaN for some "
+                "draws (a formula overflows or divides by zero)"
+            )
 
 
 def evaluate(

@@ -9,6 +9,10 @@ parsed with :mod:`ast` and checked against a whitelist; they are never passed to
 * ``+ - * / **``, unary ``-``/``+``, comparisons ``< <= > >= == !=`` (giving 0/1);
 * calls of the functions in :data:`FUNCTIONS` with positional arguments only.
 
+The functions, the named constants and the reserved names are defined in
+:mod:`decisionmodel.vocabulary` (below both this module and :mod:`decisionmodel.params`,
+which refuses parameter names that are reserved) and are importable from here too.
+
 Everything else (attribute access, subscripts, lambdas, comprehensions, keyword
 arguments, strings, dunder names, unknown functions) is rejected with
 :class:`~decisionmodel.exceptions.FormulaError`, and so are absurd sizes: formulas
@@ -46,9 +50,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from decisionmodel.exceptions import FormulaError
+from decisionmodel.vocabulary import CONSTANTS, FUNCTIONS, RESERVED_NAMES
+
+__all__ = [
+    "CONSTANTS",
+    "FUNCTIONS",
+    "MAX_CONSTANT",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "RESERVED_NAMES",
+    "ArrayPool",
+    "Formula",
+    "Memo",
+    "parse",
+    "repeated_subexpressions",
+]
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
@@ -59,64 +77,12 @@ def _ensure_float(x: Any) -> Any:
     return np.asarray(x, dtype=float) if np.ndim(x) else float(x)
 
 
-def _where(cond: Any, a: Any, b: Any) -> Any:
-    return np.where(np.asarray(cond) != 0, a, b)
-
-
-def _rate_to_prob(rate: Any, time: Any = 1.0, out: np.ndarray | None = None) -> Any:
-    """``1 - exp(-rate * time)`` in three passes over the draws, in place in one array
-    (``out`` if given)."""
-    x = np.multiply(rate, np.negative(time), out=out, dtype=float)
-    if isinstance(x, np.ndarray):
-        np.expm1(x, out=x)
-        return np.negative(x, out=x)
-    return -np.expm1(x)
-
-
-def _prob_to_rate(prob: Any, time: Any = 1.0) -> Any:
-    return -np.log1p(-np.asarray(prob, dtype=float)) / time
-
-
-def _prob_convert(prob: Any, from_time: Any, to_time: Any) -> Any:
-    return _rate_to_prob(_prob_to_rate(prob, from_time), to_time)
-
-
-#: Vectorised functions a formula may call, with (min, max) number of arguments.
-FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
-    "exp": (np.exp, 1, 1),
-    "log": (np.log, 1, 1),
-    "log1p": (np.log1p, 1, 1),
-    "expm1": (np.expm1, 1, 1),
-    "log10": (np.log10, 1, 1),
-    "log2": (np.log2, 1, 1),
-    "sqrt": (np.sqrt, 1, 1),
-    "abs": (np.abs, 1, 1),
-    "floor": (np.floor, 1, 1),
-    "ceil": (np.ceil, 1, 1),
-    "minimum": (np.minimum, 2, 2),
-    "maximum": (np.maximum, 2, 2),
-    "min": (np.minimum, 2, 2),
-    "max": (np.maximum, 2, 2),
-    "clip": (np.clip, 3, 3),
-    "where": (_where, 3, 3),
-    "logit": (special.logit, 1, 1),
-    "expit": (special.expit, 1, 1),
-    "rate_to_prob": (_rate_to_prob, 1, 2),
-    "prob_to_rate": (_prob_to_rate, 1, 2),
-    "prob_convert": (_prob_convert, 3, 3),
-}
-
 #: Functions of :data:`FUNCTIONS` that accept ``out=`` (ufuncs and the like).
 _OUT_FUNCTIONS = frozenset(
-    f for f, *_ in FUNCTIONS.values() if isinstance(f, np.ufunc) or f in (np.clip, _rate_to_prob)
+    f
+    for f, *_ in FUNCTIONS.values()
+    if isinstance(f, np.ufunc) or f in (np.clip, FUNCTIONS["rate_to_prob"][0])
 )
-
-#: Named constants available in every formula.
-CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-
-#: Names a parameter, derived value or binding may not take: the constants, the
-#: functions, and the cycle variables of Markov models.
-RESERVED_NAMES = frozenset({"pi", "e", "t", "time", "cycle_length"})
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: np.add,

@@ -1,15 +1,23 @@
 """Validation rules of a decision tree: one exception class per rule.
 
-:func:`check_structure` checks what can be checked without parameter values;
-:func:`validate_tree` also compiles every formula, lists unknown parameter names, and
-checks that probabilities lie in [0, 1] and sum to 1 on a sample of draws (the same
-checks run again on every draw that :func:`~decisionmodel.evaluate` sees).
+:func:`validate_tree` runs every rule: the structural ones
+(:func:`~decisionmodel.tree.structure.check_structure`, no parameter values needed), then
+it compiles every formula and lists unknown parameter names
+(:func:`~decisionmodel.tree.compile.compile_tree`), and evaluates the tree on a sample of
+draws, so that probabilities outside [0, 1], probabilities not summing to 1 and infinite
+or NaN outcomes are found at load time. The per-draw checks are those of
+:mod:`decisionmodel.tree.evaluate`, which runs them on every draw it sees.
+
+This module is the top of the tree layers: it imports compile and evaluate, and nothing
+below imports it (``evaluate`` > ``compile`` > ``structure``, ``markov`` > ``formula`` >
+``schema``; see the import contracts in ``pyproject.toml``).
 
 Rules and their exceptions (all in :mod:`decisionmodel.exceptions`):
 
 =====================================================  ================================
 rule                                                   exception
 =====================================================  ================================
+*structure* (:mod:`decisionmodel.tree.structure`)
 the graph is a rooted tree (arborescence)              NotArborescenceError
 node kind is decision, chance or terminal              NodeKindError
 every leaf is a terminal                               LeafNotTerminalError
@@ -17,12 +25,15 @@ terminals have no children                             TerminalWithChildrenError
 no ``p`` on a decision edge                            DecisionEdgeProbabilityError
 every chance edge has ``p``                            MissingProbabilityError
 at most one ``#`` per chance node                      MultipleComplementError
-probabilities within [0, 1] (per draw)                 ProbabilityRangeError
-probabilities of a chance node sum to 1 (per draw)     ProbabilitySumError
 decision edges have an action, unique per node         MissingActionError, DuplicateActionError
 chance edges have a label, unique per node             BranchLabelError
+*formulas and names* (:mod:`decisionmodel.tree.compile`)
 formulas follow the grammar                            FormulaError
 every name is declared                                 UnknownParameterError
+*per draw* (:mod:`decisionmodel.tree.evaluate`)
+probabilities within [0, 1] (per draw)                 ProbabilityRangeError
+probabilities of a chance node sum to 1 (per draw)     ProbabilitySumError
+outcomes are finite (on the check draws)               NonFiniteOutcomeError
 =====================================================  ================================
 """
 
@@ -31,169 +42,11 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from decisionmodel.exceptions import (
-    BranchLabelError,
-    DecisionEdgeProbabilityError,
-    DecisionModelError,
-    DuplicateActionError,
-    LeafNotTerminalError,
-    MissingActionError,
-    MissingProbabilityError,
-    MultipleComplementError,
-    NodeKindError,
-    NonFiniteOutcomeError,
-    NotArborescenceError,
-    TerminalWithChildrenError,
-    TreeFileError,
-    UnknownParameterError,
-)
-from decisionmodel.tree.schema import COMPLEMENT, KINDS, where
-
-
-def _at(G: nx.DiGraph, node) -> str:
-    return f"{where(G)}: node {str(node)!r}"
-
-
-def find_root(G: nx.DiGraph):
-    """The root of a tree graph, checking that the graph is an arborescence.
-
-    Raises
-    ------
-    NotArborescenceError
-        Empty graph, cycle, several roots, or a node with several parents.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> find_root(nx.DiGraph([("a", "b"), ("a", "c")]))
-    'a'
-    >>> find_root(nx.DiGraph([("a", "b"), ("c", "b")]))
-    Traceback (most recent call last):
-    ...
-    decisionmodel.exceptions.NotArborescenceError: <graph>: node 'b': has 2 parents ('a', 'c'); a decision tree is an arborescence
-    """
-    if not isinstance(G, nx.DiGraph) or isinstance(G, nx.MultiDiGraph):
-        raise NotArborescenceError(
-            f"{where(G) if hasattr(G, 'graph') else '<graph>'}: a tree must be a networkx.DiGraph"
-        )
-    if G.number_of_nodes() == 0:
-        raise NotArborescenceError(f"{where(G)}: the graph has no nodes")
-    for node in G:
-        parents = list(G.predecessors(node))
-        if len(parents) > 1:
-            shown = ", ".join(repr(str(p)) for p in parents[:5])
-            raise NotArborescenceError(
-                f"{_at(G, node)}: has {len(parents)} parents ({shown}); a decision tree is an arborescence"
-            )
-    roots = [n for n, d in G.in_degree() if d == 0]
-    if len(roots) != 1:
-        if not roots:
-            raise NotArborescenceError(f"{where(G)}: the graph has a cycle and no root")
-        shown = ", ".join(repr(str(r)) for r in roots[:5])
-        raise NotArborescenceError(
-            f"{where(G)}: the graph has {len(roots)} roots ({shown}); a tree has one"
-        )
-    root = roots[0]
-    if not nx.is_arborescence(G):
-        cycle = nx.find_cycle(G)
-        raise NotArborescenceError(
-            f"{where(G)}: the graph has a cycle through {', '.join(repr(str(u)) for u, _ in cycle)}"
-        )
-    declared = G.graph.get("root")
-    if declared is not None and declared != root:
-        raise NotArborescenceError(
-            f"{where(G)}: graph attribute root={declared!r} is not the root ({root!r})"
-        )
-    return root
-
-
-def check_structure(G: nx.DiGraph):
-    """Check the structural rules (no parameter values needed); return the root.
-
-    Raises
-    ------
-    NotArborescenceError, NodeKindError, LeafNotTerminalError, TerminalWithChildrenError,
-    DecisionEdgeProbabilityError, MissingProbabilityError, MultipleComplementError,
-    MissingActionError, DuplicateActionError
-    """
-    root = find_root(G)
-    for node in nx.dfs_preorder_nodes(G, root):
-        data = G.nodes[node]
-        kind = data.get("kind")
-        if kind not in KINDS:
-            raise NodeKindError(f"{_at(G, node)}: kind {kind!r} is not one of {', '.join(KINDS)}")
-        children = list(G.successors(node))
-        if kind == "terminal" and children:
-            raise TerminalWithChildrenError(
-                f"{_at(G, node)}: a terminal node has {len(children)} children"
-            )
-        if kind != "terminal" and not children:
-            raise LeafNotTerminalError(
-                f"{_at(G, node)}: a {kind} node has no branches (leaves must be terminal)"
-            )
-        if kind != "terminal" and "markov" in data:
-            raise TerminalWithChildrenError(
-                f"{_at(G, node)}: only terminal nodes may hand over to a markov model"
-            )
-        if "protocol" in data and kind != "decision":
-            raise NodeKindError(f"{_at(G, node)}: 'protocol' is only meaningful on a decision node")
-        if kind == "decision":
-            seen: set[str] = set()
-            for c in children:
-                e = G.edges[node, c]
-                if "p" in e:
-                    raise DecisionEdgeProbabilityError(
-                        f"{_at(G, c)}: branch of decision node {str(node)!r} carries p={e['p']!r}; "
-                        "decision branches are chosen, not drawn"
-                    )
-                action = e.get("action")
-                if action is None or str(action).strip() == "":
-                    raise MissingActionError(
-                        f"{_at(G, c)}: branch of decision node {str(node)!r} has no action"
-                    )
-                if str(action) in seen:
-                    raise DuplicateActionError(
-                        f"{_at(G, node)}: action {str(action)!r} appears more than once"
-                    )
-                seen.add(str(action))
-            proto = data.get("protocol")
-            if proto is not None and str(proto) not in seen:
-                from decisionmodel.exceptions import PolicyError
-
-                raise PolicyError(
-                    f"{_at(G, node)}: protocol action {proto!r} is not one of {', '.join(sorted(seen))}"
-                )
-        elif kind == "chance":
-            n_comp = 0
-            labels: set[str] = set()
-            for c in children:
-                e = G.edges[node, c]
-                label = e.get("label")
-                if label is None or str(label).strip() == "":
-                    raise BranchLabelError(
-                        f"{_at(G, c)}: branch of chance node {str(node)!r} has no label"
-                    )
-                if str(label) in labels:
-                    raise BranchLabelError(
-                        f"{_at(G, node)}: branch label {str(label)!r} appears more than once"
-                    )
-                labels.add(str(label))
-                if "p" not in e or e["p"] is None:
-                    raise MissingProbabilityError(
-                        f"{_at(G, c)}: branch of chance node {str(node)!r} has no probability p"
-                    )
-                if isinstance(e["p"], str) and e["p"].strip() == COMPLEMENT:
-                    n_comp += 1
-                if "action" in e:
-                    raise BranchLabelError(
-                        f"{_at(G, c)}: branch of chance node {str(node)!r} carries an action; use 'label'"
-                    )
-            if n_comp > 1:
-                raise MultipleComplementError(
-                    f"{_at(G, node)}: {n_comp} branches use the complement '#'; at most one may"
-                )
-    return root
-
+from decisionmodel.exceptions import DecisionModelError, TreeFileError, UnknownParameterError
+from decisionmodel.params import mean_parameters, sample_parameters
+from decisionmodel.tree.compile import compile_tree
+from decisionmodel.tree.evaluate import check_finite_outcomes, evaluate
+from decisionmodel.tree.schema import where
 
 #: most draws the probability checks may use
 MAX_CHECK_DRAWS = 1_000_000
@@ -255,8 +108,8 @@ def validate_tree(
 
     Checks the structure, compiles every formula, lists unknown parameter names, and
     evaluates the tree at the parameters' means and on ``check_draws`` random draws
-    (seeded by ``seed``) so that probabilities outside [0, 1] or not summing to 1 are
-    found at load time.
+    (seeded by ``seed``) so that probabilities outside [0, 1] or not summing to 1, and
+    infinite or NaN outcomes, are found at load time.
 
     Parameters
     ----------
@@ -272,12 +125,21 @@ def validate_tree(
 
     Raises
     ------
-    TreeValidationError subclass, FormulaError, UnknownParameterError, MarkovError
-    """
-    from decisionmodel.params import mean_parameters, sample_parameters
-    from decisionmodel.tree.compile import compile_tree
-    from decisionmodel.tree.evaluate import evaluate
+    TreeValidationError subclass, FormulaError, UnknownParameterError, MarkovError,
+    NonFiniteOutcomeError
 
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"parameters": {"p": {"value": 1.5}},
+    ...     "tree": {"kind": "chance", "name": "c", "branches": [
+    ...         {"label": "a", "p": "p", "kind": "terminal"},
+    ...         {"label": "b", "p": "#", "kind": "terminal"}]}})
+    >>> validate_tree(G)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.ProbabilityRangeError: <dict>: node 'c/a': probability 'p' = 1.5 is outside [0, 1] (draw 0)
+    """
     if (
         isinstance(check_draws, bool)
         or not isinstance(check_draws, (int, np.integer))
@@ -289,6 +151,9 @@ def validate_tree(
     _check_graph_attributes(G)
     ct = compile_tree(G)
     if G.graph.get("roles"):
+        # imported here: decisionmodel.roles imports decisionmodel.tree.compile, and importing
+        # it while the tree package initialises (which imports this module) would find it
+        # half-initialised
         from decisionmodel.roles import strategy_roles
 
         strategy_roles(ct)
@@ -304,13 +169,4 @@ def validate_tree(
             mean_parameters(G),
             sample_parameters(G, check_draws, np.random.default_rng(seed)),
         ):
-            out = evaluate(ct, params)
-            for var in ("cost", "effect"):
-                values = out[var].values
-                if not np.isfinite(values).all():
-                    bad = np.flatnonzero(~np.isfinite(values).all(axis=-1))
-                    names = ", ".join(repr(ct.policies[i].name) for i in bad[:3])
-                    raise NonFiniteOutcomeError(
-                        f"{where(G)}: the {var} of policy {names} is infinite or NaN for some "
-                        "draws (a formula overflows or divides by zero)"
-                    )
+            check_finite_outcomes(ct, evaluate(ct, params))
