@@ -1,8 +1,8 @@
 """Benchmark: value-of-information timings and estimates beside R voi 1.0.3 on voi's chemo example.
 
 R's figures are not re-run here: they are the published median wall times of three runs
-(``seconds_median``) and the estimates (``value``) in the shared reference file
-``voi-chemo/voi_results.csv``, computed by voi 1.0.3 on exactly the same CSV files on a
+(``seconds_median``) and the estimates (``value``) in the reference file
+``tests/data/voi-reference/voi-chemo/voi_results.csv``, computed by voi 1.0.3 on exactly the same CSV files on a
 2-core machine. Our timings are the best of ``--repeats`` (default 3) calls in this process,
 after one untimed warm-up of every estimator; the calls of a section are repeated
 round-robin (see ``Rounds``).
@@ -64,16 +64,10 @@ GP_ROWS = 1000  # voi's gp_nsim1000 rows: GP on the first 1,000 rows
 
 # ----------------------------------------------------------------------------- reference data
 def reference_dir() -> Path | None:
-    """The shared VOI reference data, located as ``tests/voi/conftest.py`` does."""
-    candidates = [
-        os.environ.get("DECISIONMODEL_VOI_REFERENCE", ""),
-        str(HERE.parents[1] / "shared" / "voi-reference"),  # ../shared beside the repository
-        "/work/shared/voi-reference",
-    ]
-    for c in candidates:
-        if c and (Path(c) / "cases").is_dir():
-            return Path(c)
-    return None
+    """The VOI reference data of the tests, ``tests/data/voi-reference`` (as
+    ``tests/voi/conftest.py``), or None if the checkout lacks it."""
+    ref = HERE.parent / "tests" / "data" / "voi-reference"
+    return ref if (ref / "cases").is_dir() else None
 
 
 class VoiResults:
@@ -824,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = reference_dir()
     if ref is None or not (ref / "voi-chemo" / "voi_results.csv").is_file():
         print(
-            "the shared voi-reference data was not found (set DECISIONMODEL_VOI_REFERENCE)",
+            "the VOI reference data tests/data/voi-reference/ is missing from the checkout",
             file=sys.stderr,
         )
         return 2
