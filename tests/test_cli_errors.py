@@ -45,7 +45,7 @@ def _boom(exc):
     ],
 )
 def test_errors_become_one_line(monkeypatch, capsys, exc, code, text):
-    monkeypatch.setattr(cli, "_cmd_validate", _boom(exc))
+    monkeypatch.setattr(cli.trees, "cmd_validate", _boom(exc))
     assert cli.main(["validate", "crlm"]) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -53,13 +53,13 @@ def test_errors_become_one_line(monkeypatch, capsys, exc, code, text):
 
 
 def test_debug_shows_the_traceback(monkeypatch):
-    monkeypatch.setattr(cli, "_cmd_validate", _boom(ZeroDivisionError("x")))
+    monkeypatch.setattr(cli.trees, "cmd_validate", _boom(ZeroDivisionError("x")))
     with pytest.raises(ZeroDivisionError):
         cli.main(["validate", "crlm", "--debug"])
 
 
 def test_interrupt_exits_130(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_cmd_validate", _boom(KeyboardInterrupt()))
+    monkeypatch.setattr(cli.trees, "cmd_validate", _boom(KeyboardInterrupt()))
     assert cli.main(["validate", "crlm"]) == 130
     assert capsys.readouterr().err == "decisionmodel: interrupted\n"
 
@@ -83,7 +83,7 @@ def test_a_closed_pipe_ends_quietly():
 
 
 def test_a_broken_pipe_in_a_command_exits_141(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_cmd_validate", _boom(BrokenPipeError(32, "Broken pipe")))
+    monkeypatch.setattr(cli.trees, "cmd_validate", _boom(BrokenPipeError(32, "Broken pipe")))
     monkeypatch.setattr(cli, "_quiet_broken_pipe", lambda: None)
     assert cli.main(["validate", "crlm"]) == 141
     assert capsys.readouterr().err == ""
