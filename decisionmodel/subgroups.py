@@ -21,7 +21,7 @@ and willingness to pay:
 ``evpi``
     the expected value of perfect information per patient.
 
-:func:`subgroup_heatmap` draws the table as a figure.
+:func:`decisionmodel.plots.subgroup_heatmap` draws the table as a figure.
 
 Examples
 --------
@@ -37,13 +37,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from decisionmodel.exceptions import DecisionModelError
 from decisionmodel.rng import as_generator
 
-__all__ = ["MOLECULAR", "default_subgroups", "subgroup_heatmap", "subgroup_table"]
+__all__ = ["MOLECULAR", "default_subgroups", "short_label", "subgroup_table"]
 
 #: molecular groups: label -> (RAS, BRAF)
 MOLECULAR: dict[str, tuple[str, str]] = {
@@ -182,15 +181,15 @@ def subgroup_table(
     return pd.DataFrame(rows)
 
 
-def _short(name: str) -> str:
+def short_label(name: str) -> str:
     """A short label for a policy name in a heatmap cell: the initials of the strategy and,
     for a policy of embedded decisions, of each action taken.
 
     Examples
     --------
-    >>> _short("Curative hepatectomy [peritoneal disease found: palliative procedure]")
+    >>> short_label("Curative hepatectomy [peritoneal disease found: palliative procedure]")
     'CH/PP'
-    >>> _short("Systemic therapy")
+    >>> short_label("Systemic therapy")
     'ST'
     """
 
@@ -200,77 +199,6 @@ def _short(name: str) -> str:
     root, _, rest = name.partition(" [")
     actions = [part.rpartition(":")[2] for part in rest.rstrip("]").split(";") if part.strip()]
     return "/".join([initials(root), *(initials(a) for a in actions)])
-
-
-def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Any:
-    """Heatmap of a :func:`subgroup_table`: incremental QALYs of curative surgery.
-
-    Rows are molecular group x M1 category, columns the Fong score; each cell is coloured
-    by the incremental QALYs of the best curative policy over the reference and shows the
-    recommended policy (initials) and the probability that a curative policy is the most
-    cost-effective. One WTP (default: the first in the table).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"fong": [0, 1], "molecular": ["RAS mutant"] * 2, "m1": ["M1a"] * 2,
-    ...                   "wtp": [1e5] * 2, "inc_effect": [1.2, 0.9], "p_curative": [0.9, 0.7],
-    ...                   "recommended": ["Surgery", "Surgery"]})
-    >>> fig = subgroup_heatmap(t)
-    >>> fig.axes[0].get_title()
-    'Curative surgery vs reference: incremental QALYs (WTP 100,000)'
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    lam = float(table["wtp"].iloc[0]) if wtp is None else float(wtp)
-    t = table[table["wtp"] == lam]
-    if t.empty:
-        raise DecisionModelError(f"subgroup table has no rows at WTP {lam:g}")
-    rows = list(dict.fromkeys(zip(t["molecular"], t["m1"], strict=True)))
-    cols = sorted(t["fong"].unique())
-    grid = np.full((len(rows), len(cols)), np.nan)
-    text: dict[tuple[int, int], str] = {}
-    for _, r in t.iterrows():
-        i = rows.index((r["molecular"], r["m1"]))
-        j = cols.index(r["fong"])
-        grid[i, j] = r["inc_effect"]
-        text[(i, j)] = f"{_short(str(r['recommended']))}\n{r['p_curative']:.2f}"
-    fig, ax = plt.subplots(figsize=(1.3 * len(cols) + 3.5, 0.7 * len(rows) + 1.8))
-    im = ax.imshow(grid, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(cols)), [str(c) for c in cols])
-    ax.set_yticks(range(len(rows)), [f"{m}, {c}" for m, c in rows])
-    ax.set_xlabel("Fong clinical risk score")
-    ax.set_title(f"Curative surgery vs reference: incremental QALYs (WTP {lam:,.0f})")
-    finite = grid[np.isfinite(grid)]
-    mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
-    for (i, j), s in text.items():
-        ax.text(
-            j,
-            i,
-            s,
-            ha="center",
-            va="center",
-            fontsize=7,
-            color="white" if grid[i, j] < mid else "black",
-        )
-    fig.colorbar(im, ax=ax, label="incremental QALYs")
-    names = sorted(set(t["recommended"].astype(str)))
-    key = "; ".join(f"{_short(n)} = {n}" for n in names)
-    fig.text(
-        0.01,
-        0.01,
-        f"cell: recommended policy / P(a curative policy is most cost-effective)\n{key}",
-        fontsize=7,
-    )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    return fig
 
 
 #: columns of the subgroup table as printed, with their headers
@@ -299,13 +227,13 @@ def _subgroup_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]], li
                 str(r["molecular"]),
                 str(r["m1"]),
                 f"{float(r['wtp']):,.0f}",
-                _short(str(r["recommended"])),
+                short_label(str(r["recommended"])),
                 *(f"{float(r[c]):,.3f}" for c in ("p_ce", "p_curative", "inc_effect")),
                 *(f"{float(r[c]):,.0f}" for c in ("inc_cost", "evpi")),
             ]
         )
     names = sorted(set(table["recommended"].astype(str)))
-    key = [f"{_short(n)} = {n}" for n in names]
+    key = [f"{short_label(n)} = {n}" for n in names]
     return headers, rows, key
 
 

@@ -27,8 +27,9 @@ from cohort_curves import survival_by_policy
 
 from decisionmodel.cli import main
 from decisionmodel.clinical.profile import PatientProfile
+from decisionmodel.plots import subgroup_heatmap
 from decisionmodel.report import analyse
-from decisionmodel.subgroups import default_subgroups, subgroup_heatmap, subgroup_table
+from decisionmodel.subgroups import default_subgroups, subgroup_table
 from decisionmodel.tree.io import load_tree
 
 TREE = Path(__file__).resolve().parents[1] / "trees" / "crlm.yaml"

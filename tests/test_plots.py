@@ -13,8 +13,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from decisionmodel.cli import main
-from decisionmodel.params import mean_parameters
-from decisionmodel.plots import draw_tree
+from decisionmodel.exceptions import DecisionModelError
+from decisionmodel.params import mean_parameters, sample_parameters
+from decisionmodel.plots import draw_tree, plot_survival
+from decisionmodel.traces import state_trace, survival
+from decisionmodel.tree.compile import compile_tree
 from decisionmodel.tree.evaluate import evaluate
 from decisionmodel.tree.io import load_tree, tree_from_dict
 
@@ -272,3 +275,46 @@ def test_cli_draw_bad_suffix(tree_file: Path, tmp_path: Path, capsys) -> None:
     assert err.count("\n") == 1 and err.startswith("decisionmodel: error:")
     assert "tree.txt" in err
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- survival
+
+
+def test_plot_survival_draws_the_mean_of_the_draws_and_their_band():
+    G = tree_from_dict(
+        {
+            "parameters": {"q": {"distribution": "beta", "alpha": 2, "beta": 8}},
+            "markov": {
+                "m": {
+                    "states": ["well", "dead"],
+                    "cycles": 24,
+                    "correction": "none",
+                    "transitions": {"well": {"dead": "q", "well": "#"}, "dead": {"dead": 1}},
+                }
+            },
+            "tree": {
+                "kind": "decision",
+                "name": "d",
+                "branches": [
+                    {"action": "a", "kind": "terminal", "markov": {"model": "m"}},
+                    {
+                        "action": "b",
+                        "kind": "terminal",
+                        "markov": {"model": "m", "with": {"q": 0.05}},
+                    },
+                ],
+            },
+        }
+    )
+    ct = compile_tree(G)
+    occ = state_trace(ct, sample_parameters(G, 200, np.random.default_rng(1)), draws=True)
+    fig = plot_survival(occ)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    S = survival(occ)
+    np.testing.assert_allclose(lines["a"].get_ydata(), S.sel(strategy="a").mean("sample"))
+    np.testing.assert_allclose(lines["b"].get_ydata(), 0.95 ** np.arange(25))  # no spread
+    np.testing.assert_allclose(lines["a"].get_xdata(), np.arange(25) / 12)
+    assert len(ax.collections) == 2  # one band per policy
+    with pytest.raises(DecisionModelError, match="band"):
+        plot_survival(occ, band=1.5)

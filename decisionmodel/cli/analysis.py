@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_subgroups(args: argparse.Namespace) -> int:
     """``decisionmodel subgroups``: the decision per subgroup, as a table and a heatmap."""
     from decisionmodel.clinical.profile import tree_values
-    from decisionmodel.subgroups import subgroup_heatmap, subgroup_table
+    from decisionmodel.subgroups import subgroup_table
 
     out = Path(args.figure) if args.figure else None
     if out is not None:
@@ -88,6 +88,8 @@ def cmd_subgroups(args: argparse.Namespace) -> int:
     )
     if args.figure:
         out.parent.mkdir(parents=True, exist_ok=True)
+        from decisionmodel.plots import subgroup_heatmap
+
         subgroup_heatmap(table).savefig(out, bbox_inches="tight", dpi=150)
         if not args.quiet:
             say(f"wrote {out}")
