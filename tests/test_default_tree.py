@@ -1,7 +1,7 @@
 """The embedded default model, trees/crlm.yaml (colorectal liver metastases).
 
-Values, not smoke: the calibration targets of EVIDENCE.md section 13.2 are checked at the
-parameter means, with survival read off the Markov traces:
+Values, not smoke: the calibration targets of the evidence dossier's section 13.2 are checked
+at the parameter means, with survival read off the Markov traces:
 
 * curative arm 5-year overall survival 0.47 (de Jong MC et al. Ann Surg 2009;250:440-8),
   terminals combined by their path probabilities, 90-day deaths counted as dead;

@@ -3,7 +3,7 @@
 
 Values, not smoke. At the parameter means (decisionmodel.mean_parameters), survival is read
 off the Markov traces (the approach of tests/test_default_tree.py) and checked against the
-targets of EVIDENCE.md sections 5 and 13.3:
+targets of the evidence dossier's sections 5 and 13.3 (the papers are named below):
 
 * the wedge arm's 5-year overall survival 0.35, the mean of the sarcoma prior
   Beta(12.1, 22.5) (Stamenovic D et al. J Thorac Dis 2021; Marulli G et al. J Thorac Dis

@@ -1,4 +1,4 @@
-"""The peritoneal companion tree, trees/peritoneal_crs_hipec.yaml (EVIDENCE.md section 13.3).
+"""The peritoneal companion tree, trees/peritoneal_crs_hipec.yaml (evidence dossier section 13.3).
 
 Values, not smoke. At the parameter means, survival is read off the Markov traces and
 checked against PRODIGE 7 (Quenet F et al. Lancet Oncol 2021;22:256-66) and Franko J et al.

@@ -21,8 +21,9 @@ turn clinical values into the inputs of the decision and evidence models.
 * :mod:`~decisionmodel.clinical.profile`: patient profiles from ``key=value`` items or YAML
   and their survival-model covariates.
 
-Values come from the project's evidence dossier (``EVIDENCE.md``, sections 1, 5, 8, 11 and
-13), whose confidence flags (F found, M-* recalled, D derived) are kept in the docstrings.
+Values come from the papers cited above, as the project's evidence dossier (sections 1, 5, 8,
+11 and 13; not part of this repository) reports them; its confidence flags (F found, M-*
+recalled, D derived) are kept in the docstrings.
 
 Examples
 --------

@@ -165,7 +165,7 @@ def test_strata_match_the_evidence_file():
 
 
 def test_strata_sum_to_the_cohort_and_intervals_follow_the_dossier_method():
-    # EVIDENCE.md section 1: stratum n sum to 1001 (supports the recall)
+    # Fong et al., Ann Surg 1999 (dossier section 1): stratum n sum to 1001 (supports the recall)
     assert sum(s.n for s in FONG_STRATA) == 1001
     for s in FONG_STRATA:
         # dossier: Beta(n_eff p, n_eff (1 - p)) with n_eff = n / 2 gives the 95 % interval

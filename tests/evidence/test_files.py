@@ -1,6 +1,6 @@
 """Evidence files: the shipped priors load, match the dossier, and every rule has a test.
 
-Spot-checked values come from /work/shared/evidence/EVIDENCE.md (the project's evidence
+Spot-checked values are the published ones (as reported in the project's evidence
 dossier), which cites the primary papers named in each test. Each validation rule gets one
 test that writes a bad file to ``tmp_path`` and asserts the exact exception class and that
 the message names the file and the entry id.

@@ -9,7 +9,7 @@ resection effect, from aggregate data simulated here, and the
 real fits on the shipped evidence (all posterior-predictive checks pass, R-hat <= 1.01,
 bulk/tail ESS >= 400, no divergences).
 
-Published numbers come from /work/shared/evidence/EVIDENCE.md: de Jong MC et al. Ann Surg
+Published numbers (as the project's evidence dossier reports them): de Jong MC et al. Ann Surg
 2009;250:440-8 (5-year OS 47.3 %, n = 1669; recurrence 947/1669; median RFS 16.3 months);
 Creasy JM et al. Surgery 2018;163:1238-44 (actual 10-year survival 295/1211, cure
 250/1211); Fong Y et al. Ann Surg 1999;230:309-21; Ruers T et al. J Natl Cancer Inst
