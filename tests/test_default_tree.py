@@ -11,7 +11,8 @@ at the parameter means, with survival read off the Markov traces:
 * 5-year OS 0.42 after repeat hepatectomy (Lam VWT et al. J Gastrointest Surg 2013);
 * incremental QALYs of curative hepatectomy over systemic therapy within the dossier's
   sanity range 1-2.5 (Gazelle 2003 +2.63 QALY; Beard 2000 +1.6 LY);
-* a 1,000-draw probabilistic analysis with valid probabilities and finite outcomes;
+* a 1,000-draw probabilistic analysis with valid probabilities and finite outcomes
+  (tests/test_tree_psa.py, with the other trees);
 * every parameter has a source and a confidence flag of the dossier.
 """
 
@@ -21,7 +22,6 @@ import math
 from pathlib import Path
 
 import cohort_curves as cc
-import numpy as np
 import pytest
 
 import decisionmodel as dm
@@ -223,18 +223,3 @@ def test_incremental_qalys_curative_vs_systemic_in_sanity_range(ct, means):
     gain = eff[CUR_CLOSE] - eff[SYSTEMIC]
     assert 1.0 <= gain <= 2.5
     assert eff[SYSTEMIC] < eff[PALL_SURG] < eff[CUR_CLOSE]
-
-
-def test_psa_1000_draws_valid(G, ct):
-    params = dm.sample_parameters(G, 1000, np.random.default_rng(20261127))
-    out = dm.evaluate(ct, params, paths=True)  # raises on any invalid probability
-    assert list(out["strategy"].values) == POLICIES
-    assert np.isfinite(out["cost"].values).all() and np.isfinite(out["effect"].values).all()
-    assert (out["cost"].values > 0).all() and (out["effect"].values > 0).all()
-    pp = out["path_probability"].values
-    assert ((pp >= 0) & (pp <= 1)).all()
-    sums = out["reaches"].values.astype(float) @ pp
-    np.testing.assert_allclose(sums, 1.0, atol=1e-9)
-    S5 = cc.survival_by_policy(ct, params, out)[CUR_CLOSE][:, FIVE_YEARS]
-    assert ((S5 > 0) & (S5 < 1)).all()
-    assert 0.40 < S5.mean() < 0.54

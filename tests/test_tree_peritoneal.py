@@ -13,7 +13,8 @@ Lancet Oncol 2016;17:1709-19, with closed forms as the independent reference:
 * at the means CRS + HIPEC is dominated by CRS alone (decisionmodel.cea.icer_table), and in
   a probabilistic run it is not cost-effective at the file's willingness-to-pay values;
 * monotonicity in the HIPEC and selection hazard ratios;
-* a 1,000-draw probabilistic run with valid probabilities, finite outcomes and EVPI >= 0;
+* a 1,000-draw probabilistic run with valid probabilities, finite outcomes and EVPI >= 0
+  (tests/test_tree_psa.py, with the other trees);
 * posterior links to the surgical_risk evidence model, fallbacks matching its posterior.
 """
 
@@ -337,21 +338,3 @@ def test_monotone_in_the_selection_hazard_ratio(ct, means):
     np.testing.assert_allclose(
         _outcome(out, SYSTEMIC, "effect"), _outcome(out, SYSTEMIC, "effect")[0]
     )
-
-
-def test_psa_1000_draws_valid(G, ct):
-    params = dm.sample_parameters(G, 1000, np.random.default_rng(7))
-    out = dm.evaluate(ct, params, paths=True)  # raises on any invalid probability
-    assert list(out["strategy"].values) == POLICIES
-    assert np.isfinite(out["cost"].values).all() and np.isfinite(out["effect"].values).all()
-    assert (out["cost"].values > 0).all() and (out["effect"].values > 0).all()
-    pp = out["path_probability"].values
-    assert ((pp >= 0) & (pp <= 1)).all()
-    np.testing.assert_allclose(out["reaches"].values.astype(float) @ pp, 1.0, atol=1e-9)
-    ev = dm.evpi(out, wtp=WTP)
-    assert (ev["value"].values >= 0).all() and np.isfinite(ev["value"].values).all()
-    # EVPI against a naive reference: mean of the per-draw maximum minus the best mean
-    for w in WTP:
-        nb = (w * out["effect"] - out["cost"]).transpose("sample", "strategy").values
-        naive = nb.max(axis=1).mean() - nb.mean(axis=0).max()
-        assert float(ev["value"].sel(wtp=w)) == pytest.approx(naive, rel=1e-9, abs=1e-6)

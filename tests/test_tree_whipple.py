@@ -14,7 +14,8 @@ Values, not smoke. References used below:
   after a negative laparoscopy = p (1 - sens);
 * with sensitivity 0, laparoscopy costs exactly its own cost and expected morbidity more and
   loses exactly its QALY decrement (every downstream path is the direct-laparotomy path);
-* EVPI = E[max NB] - max E[NB] computed by hand from the draws.
+* EVPI = E[max NB] - max E[NB] computed by hand from the draws (the 1,000-draw probabilistic
+  analysis, with those of the other trees, is in tests/test_tree_psa.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import pytest
 
 import decisionmodel as dm
 from decisionmodel.exceptions import PolicyError
-from decisionmodel.report import summarise
 from decisionmodel.tree.markov import run_markov
 
 TREE = Path(__file__).resolve().parents[1] / "trees" / "whipple_pivot.yaml"
@@ -369,29 +369,3 @@ def test_stent_and_bypass_risks_follow_glazer_direction(ct, means):
     assert float(env["p_reobstruction_bypass"][0]) == pytest.approx(
         rr_re * float(env["p_reobstruction_stent"][0])
     )
-
-
-# ----------------------------------------------------------------------------- probabilistic
-
-
-def test_psa_1000_draws_valid_and_evpi_non_negative(G, ct):
-    params = dm.sample_parameters(G, 1000, np.random.default_rng(20261127))
-    out = dm.evaluate(ct, params, paths=True)  # raises on any invalid probability
-    assert list(out["strategy"].values) == POLICIES
-    assert np.isfinite(out["cost"].values).all() and np.isfinite(out["effect"].values).all()
-    assert (out["cost"].values > 0).all() and (out["effect"].values > 0).all()
-    pp = out["path_probability"].values
-    assert ((pp >= 0) & (pp <= 1)).all()
-    np.testing.assert_allclose(out["reaches"].values.astype(float) @ pp, 1.0, atol=1e-9)
-    env, _ = cc.derived_env(ct, params)
-    for name in ("p_missed_after_negative_laparoscopy", "p_mort90_close", "p_reobstruction_bypass"):
-        v = np.asarray(env[name])
-        assert ((v >= 0) & (v <= 1)).all(), name
-    wtp = G.graph["wtp"]
-    res = summarise(out, wtp)
-    assert [p["name"] for p in res["policies"]] == POLICIES
-    for i, w in enumerate(wtp):
-        nb = _nb(out, w)
-        evpi = nb.max(axis=0).mean() - nb.mean(axis=1).max()
-        assert res["evpi"][i] == pytest.approx(evpi, rel=1e-9, abs=1e-6)
-        assert res["evpi"][i] >= 0
