@@ -95,6 +95,10 @@ class MarkovError(DecisionModelError):
     """A Markov cohort model declared in a tree file is invalid."""
 
 
+class ProfileError(DecisionModelError, ValueError):
+    """A patient profile names an unknown covariate or an invalid value."""
+
+
 class CEAInputError(DecisionModelError, ValueError):
     """Outcomes or willingness-to-pay values unfit for a cost-effectiveness analysis."""
 

@@ -16,8 +16,9 @@ criterion name            definition (boundaries exactly as published)
 ``size_gt_5cm``           largest liver tumour *strictly greater than* 5 cm
 ========================  ==========================================================
 
-The names are the covariate names of the survival evidence model
-(:data:`decisionmodel.evidence.models_survival.FONG_CRITERIA`), in its order.
+:data:`FONG_CRITERIA` lists the names in this order; the survival evidence model
+(:mod:`decisionmodel.evidence.models_survival`) takes its covariate names and their order
+from it.
 
 The published score strata (:data:`FONG_STRATA`: n, 5-year overall survival, median overall
 survival for scores 0-5) are *recalled* figures (dossier confidence M-mod, ``verified =
@@ -48,7 +49,6 @@ from typing import Literal
 
 import numpy as np
 
-from decisionmodel.evidence.models_survival import FONG_CRITERIA
 from decisionmodel.exceptions import DecisionModelError
 
 __all__ = [
@@ -72,6 +72,15 @@ FONG_CITATION = (
     "Fong Y, Fortner J, Sun RL, Brennan MF, Blumgart LH. Clinical score for predicting "
     "recurrence after hepatic resection for metastatic colorectal cancer: analysis of 1001 "
     "consecutive cases. Ann Surg 1999;230:309-321"
+)
+#: the five Fong clinical-risk-score criteria (one point each), in the published order; the
+#: covariate names of the survival evidence model
+FONG_CRITERIA: tuple[str, ...] = (
+    "node_positive",
+    "dfi_lt_12m",
+    "multiple_tumours",
+    "cea_gt_200",
+    "size_gt_5cm",
 )
 #: a disease-free interval strictly below this (months) scores a point
 DFI_THRESHOLD_MONTHS: float = 12.0

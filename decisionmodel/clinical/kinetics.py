@@ -32,8 +32,9 @@ R2 residual       10^9      macroscopic residual disease: a detectable burden le
                             two orders of magnitude more than R0 (D)
 ================  ========  =============================================================
 
-The R0/R1/R2 burdens are :data:`decisionmodel.evidence.models_risk.RESIDUAL_LOG10_CELLS`,
-the same assumptions as the evidence model's ``regrowth_time_r*_crlm_mo`` outputs.
+The R0/R1/R2 burdens are :data:`RESIDUAL_LOG10_CELLS`, which the evidence model
+(:mod:`decisionmodel.evidence.models_risk`) takes for its ``regrowth_time_r*_crlm_mo``
+outputs, as it takes :data:`DAYS_PER_MONTH`; :func:`regrowth_days` is the kernel in days.
 
 Worked numbers of the dossier (DT 86 days, occult CRLM, Finlay IG et al. *Br J Surg*
 1988;75:641-4): 10^6 -> 10^9 cells in 2.3 years, 10^7 -> 10^9 in 1.6 years, 10^8 -> 10^9 in
@@ -56,8 +57,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from decisionmodel.evidence.models_risk import DAYS_PER_MONTH, RESIDUAL_LOG10_CELLS
-from decisionmodel.evidence.models_risk import regrowth_time as _regrowth_days
 from decisionmodel.exceptions import ParameterError
 
 __all__ = [
@@ -65,15 +64,22 @@ __all__ = [
     "DETECTION_CELLS",
     "LETHAL_CELLS",
     "RESIDUAL_CELLS",
+    "RESIDUAL_LOG10_CELLS",
     "KineticsInputError",
     "dfi_growth_rate_bound",
     "doubling_time_from_growth_rate",
     "growth_rate_from_doubling_time",
+    "regrowth_days",
     "regrowth_time",
     "residual_cells",
     "time_to_detection",
 ]
 
+#: days in an average month (365.25 / 12)
+DAYS_PER_MONTH: float = 365.25 / 12
+#: log10 residual tumour cells after resection by margin (R0: the dossier's calibrated
+#: default ``default_log10_residual_cells``; R1/R2: assumptions, one and two logs more)
+RESIDUAL_LOG10_CELLS: dict[str, float] = {"R0": 7.0, "R1": 8.0, "R2": 9.0}
 #: cells in a detectable tumour (about 1 cm^3; Friberg 1997)
 DETECTION_CELLS: float = 1e9
 #: lethal tumour burden (about 1 kg; Friberg 1997)
@@ -98,6 +104,60 @@ def _values(name: str, x: Any, *, allow_zero: bool = False) -> np.ndarray:
         rel = ">= 0" if allow_zero else "positive"
         raise KineticsInputError(f"{name} must be finite and {rel}")
     return a
+
+
+def _array(x: Any) -> np.ndarray:
+    return np.asarray(x.values if isinstance(x, xr.DataArray) else x, dtype=float)
+
+
+def regrowth_days(r_draws: Any, residual_cells: Any, lethal_cells: Any) -> Any:
+    """Time for exponential growth at rate ``r`` from ``residual_cells`` to ``lethal_cells``.
+
+    ``t = ln(lethal_cells / residual_cells) / r``, in the time unit of ``1 / r`` (days
+    when ``r`` is per day, as the ``tumour_kinetics`` growth rates are). The kernel of
+    :func:`regrowth_time` (which takes a margin, checks its inputs as clinical values and
+    returns months) and of the evidence model's checks.
+
+    Parameters
+    ----------
+    r_draws : float, array-like or xarray.DataArray
+        Growth rates (> 0).
+    residual_cells, lethal_cells : float, array-like or xarray.DataArray
+        Cell numbers (> 0), ``lethal_cells > residual_cells``; broadcast against
+        ``r_draws`` (xarray by dimension name).
+
+    Returns
+    -------
+    float, numpy.ndarray or xarray.DataArray
+        Like the inputs (xarray if any input is).
+
+    Raises
+    ------
+    ParameterError
+        A non-positive or non-finite rate or cell number, or ``lethal <= residual``.
+
+    Examples
+    --------
+    >>> import math
+    >>> r = math.log(2) / 86  # doubling time 86 days (Finlay 1988, occult CRLM)
+    >>> round(regrowth_days(r, 1e7, 1e9) / 365.25, 2)  # 10^7 -> 10^9 cells: 1.6 years
+    1.56
+    """
+    for name, x in (("r_draws", r_draws), ("residual_cells", residual_cells)):
+        a = _array(x)
+        if not (np.all(np.isfinite(a)) and np.all(a > 0)):
+            raise ParameterError(f"{name} must be positive and finite")
+    if not np.all(np.isfinite(_array(lethal_cells))):
+        raise ParameterError("lethal_cells must be finite")
+    if np.any(_array(lethal_cells) / _array(residual_cells) <= 1):
+        raise ParameterError("lethal_cells must exceed residual_cells")
+    args = (r_draws, residual_cells, lethal_cells)
+    if not any(isinstance(x, xr.DataArray) for x in args):
+        r_draws, residual_cells, lethal_cells = (np.asarray(x, dtype=float) for x in args)
+    out = np.log(lethal_cells / residual_cells) / r_draws
+    if not isinstance(out, xr.DataArray) and np.ndim(out) == 0:
+        return float(out)
+    return out
 
 
 def _out(x: Any) -> Any:
@@ -255,7 +315,7 @@ def regrowth_time(
     lethal = _values("lethal_cells", lethal_cells)
     if np.any(lethal <= _values("residual_cells", res)):
         raise KineticsInputError("lethal_cells must exceed the residual burden")
-    days = _regrowth_days(_wrap(growth_rate_per_day), res, _wrap(lethal_cells))
+    days = regrowth_days(_wrap(growth_rate_per_day), res, _wrap(lethal_cells))
     return _out(_rate_dims_first(days / DAYS_PER_MONTH, growth_rate_per_day))
 
 

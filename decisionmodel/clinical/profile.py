@@ -69,7 +69,7 @@ from decisionmodel.clinical.staging import (
     m1_category,
     normalise_sites,
 )
-from decisionmodel.evidence.models_survival import ProfileError
+from decisionmodel.exceptions import ProfileError
 
 __all__ = [
     "PROFILE_KEYS",

@@ -3,8 +3,9 @@
 The files in ``priors/`` hold what the evidence models (PyMC) synthesise: events out of
 patients, proportions, medians, hazard ratios with their intervals, means and medians
 with their spread, and directly elicited priors, each with the study it comes from. They
-are read with a ``yaml.SafeLoader`` that rejects duplicate keys, and validated so that a
-typo stops the load with a message naming the file and the entry.
+are read within the bounds of :mod:`decisionmodel.tree.yamlsafe` (nesting depth, aliases
+expanded, one document) with its safe loader that rejects duplicate keys, and validated so
+that a typo stops the load with a message naming the file and the entry.
 
 File layout
 -----------
@@ -137,7 +138,7 @@ from decisionmodel.exceptions import (
     VerifiedFlagError,
 )
 from decisionmodel.params import normalise_spec
-from decisionmodel.tree.io import _StrictLoader
+from decisionmodel.tree.yamlsafe import StrictLoader, check_bounds
 
 __all__ = [
     "AUTHORS_NOT_CAPTURED",
@@ -466,8 +467,9 @@ def _read(path: Path) -> tuple[Any, str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EvidenceFileError(f"{path}: not UTF-8 text ({exc})") from None
+    check_bounds(text, str(path), EvidenceFileError)  # depth, alias bombs, one document
     try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: never constructs objects
+        doc = yaml.load(text, Loader=StrictLoader)  # a SafeLoader: never constructs objects
     except yaml.constructor.ConstructorError as exc:
         if (exc.problem or "").startswith("duplicate key"):
             raise _duplicate_key(path, text, exc) from None

@@ -10,6 +10,11 @@ seed and settings reads the posterior back instead of sampling.
 :func:`diagnostics` gives the table the gate is computed from; :func:`posterior_predictive`,
 :func:`prior_predictive` and :func:`interval_check` are helpers for the models' ``checks``.
 
+The chains of a fit run in as many processes (pymc) or threads (nutpie) as there are chains
+and CPUs (one off the main thread with pymc); the environment variable ``DECISIONMODEL_FIT_CORES``
+(:data:`FIT_CORES_ENV`, an integer >= 1) sets another number, e.g. 1 where forking is
+unsafe (a test runner: the test suite sets it). It never changes the draws.
+
 Examples
 --------
 >>> import numpy as np, xarray as xr
@@ -256,15 +261,35 @@ def model_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
+#: environment variable: processes (pymc) or threads (nutpie) for the chains of a fit
+#: when :func:`fit` is not given ``cores`` (an integer >= 1)
+FIT_CORES_ENV = "DECISIONMODEL_FIT_CORES"
+
+
 def _safe_cores(chains: int, sampler: str) -> int:
     """Processes (pymc) or threads (nutpie) used for the chains.
 
-    One under pytest and outside the main thread (forking from a test runner or a
-    thread warns and can deadlock); otherwise as many as chains, at most the CPUs this
-    process may use.
+    :data:`FIT_CORES_ENV` when set (at most ``chains``); otherwise one outside the main
+    thread with pymc (forking from a thread warns and can deadlock), else as many as
+    chains, at most the CPUs this process may use.
+
+    Raises
+    ------
+    EvidenceModelError
+        :data:`FIT_CORES_ENV` is set to anything but an integer >= 1.
     """
-    if "PYTEST_CURRENT_TEST" in os.environ:
-        return 1
+    raw = os.environ.get(FIT_CORES_ENV, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise EvidenceModelError(
+                f"{FIT_CORES_ENV} {raw!r}: give the number of processes or threads for the "
+                "chains (an integer >= 1)"
+            )
+        return min(n, chains)
     if threading.current_thread() is not threading.main_thread() and sampler == "pymc":
         return 1
     try:
@@ -603,9 +628,10 @@ def fit(
     cache_dir : path-like, optional
         Cache directory (default :func:`decisionmodel.evidence.cache.cache_dir`).
     cores : int, optional
-        Processes (pymc) or threads (nutpie) for the chains; by default as many as
-        chains and CPUs allow, and 1 under pytest or off the main thread. It does not
-        change the draws, so it is not part of the cache key.
+        Processes (pymc) or threads (nutpie) for the chains; by default
+        ``$DECISIONMODEL_FIT_CORES`` (:data:`FIT_CORES_ENV`) when set, else as many as
+        chains and CPUs allow, and 1 off the main thread with pymc. It does not change
+        the draws, so it is not part of the cache key.
     require_outputs : iterable of str
         Outputs the caller will use (e.g. the tree's links): when the model must be
         sampled, a fit whose evidence cannot give one of them

@@ -2,8 +2,9 @@
 
 Three PyMC syntheses of the evidence files in ``priors/``, registered in
 :data:`SPECS` (see :mod:`decisionmodel.evidence.registry` for the contract), plus the pure
-tumour-kinetics functions :func:`regrowth_time`, :func:`dfi_weights` and
-:func:`growth_rate_given_dfi`.
+tumour-kinetics functions :func:`dfi_weights` and :func:`growth_rate_given_dfi`. The
+regrowth-time kernel, the residual burdens by margin and the days per month are clinical
+definitions (:mod:`decisionmodel.clinical.kinetics`), used here.
 
 ``surgical_risk`` (file ``surgical_risk``)
     Random-effects meta-analysis of perioperative mortality and morbidity, binomial
@@ -138,8 +139,6 @@ Examples
 --------
 >>> [spec.name for spec in SPECS]
 ['surgical_risk', 'intraoperative', 'tumour_kinetics']
->>> round(regrowth_time(0.0081, 1e7, 1e12), 1)  # days, ln(1e5) / 0.0081
-1421.3
 """
 
 from __future__ import annotations
@@ -156,27 +155,19 @@ import pytensor.tensor as pt
 import xarray as xr
 from scipy import special, stats
 
+from decisionmodel.clinical.kinetics import DAYS_PER_MONTH, RESIDUAL_LOG10_CELLS
 from decisionmodel.evidence.files import AUTHORS_NOT_CAPTURED, EvidenceFile
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec
 from decisionmodel.exceptions import EvidenceModelError, MissingEvidenceError, ParameterError
 
 __all__ = [
-    "DAYS_PER_MONTH",
-    "RESIDUAL_LOG10_CELLS",
     "SPECS",
     "dfi_weights",
     "growth_rate_given_dfi",
     "intraoperative_data",
     "kinetics_data",
-    "regrowth_time",
     "surgical_risk_data",
 ]
-
-#: days in an average month (365.25 / 12)
-DAYS_PER_MONTH: float = 365.25 / 12
-#: log10 residual tumour cells after resection by margin (R0: the dossier's calibrated
-#: default ``default_log10_residual_cells``; R1/R2: assumptions, one and two logs more)
-RESIDUAL_LOG10_CELLS: dict[str, float] = {"R0": 7.0, "R1": 8.0, "R2": 9.0}
 
 _LEVEL = 0.95
 _CHECK_SEED = 20261127  # fixed: checks are a pure function of the posterior
@@ -1143,54 +1134,6 @@ def _as_array(x: Any) -> np.ndarray:
     return np.asarray(x.values if isinstance(x, xr.DataArray) else x, dtype=float)
 
 
-def regrowth_time(r_draws: Any, residual_cells: Any, lethal_cells: Any) -> Any:
-    """Time for exponential growth at rate ``r`` from ``residual_cells`` to ``lethal_cells``.
-
-    ``t = ln(lethal_cells / residual_cells) / r``, in the time unit of ``1 / r`` (days
-    when ``r`` is per day, as the ``tumour_kinetics`` growth rates are).
-
-    Parameters
-    ----------
-    r_draws : float, array-like or xarray.DataArray
-        Growth rates (> 0).
-    residual_cells, lethal_cells : float, array-like or xarray.DataArray
-        Cell numbers (> 0), ``lethal_cells > residual_cells``; broadcast against
-        ``r_draws`` (xarray by dimension name).
-
-    Returns
-    -------
-    float, numpy.ndarray or xarray.DataArray
-        Like the inputs (xarray if any input is).
-
-    Raises
-    ------
-    ParameterError
-        A non-positive or non-finite rate or cell number, or ``lethal <= residual``.
-
-    Examples
-    --------
-    >>> import math
-    >>> r = math.log(2) / 86  # doubling time 86 days (Finlay 1988, occult CRLM)
-    >>> round(regrowth_time(r, 1e7, 1e9) / 365.25, 2)  # 10^7 -> 10^9 cells: 1.6 years
-    1.56
-    """
-    for name, x in (("r_draws", r_draws), ("residual_cells", residual_cells)):
-        a = _as_array(x)
-        if not (np.all(np.isfinite(a)) and np.all(a > 0)):
-            raise ParameterError(f"{name} must be positive and finite")
-    if not np.all(np.isfinite(_as_array(lethal_cells))):
-        raise ParameterError("lethal_cells must be finite")
-    if np.any(_as_array(lethal_cells) / _as_array(residual_cells) <= 1):
-        raise ParameterError("lethal_cells must exceed residual_cells")
-    args = (r_draws, residual_cells, lethal_cells)
-    if not any(isinstance(x, xr.DataArray) for x in args):
-        r_draws, residual_cells, lethal_cells = (np.asarray(x, dtype=float) for x in args)
-    out = np.log(lethal_cells / residual_cells) / r_draws
-    if not isinstance(out, xr.DataArray) and np.ndim(out) == 0:
-        return float(out)
-    return out
-
-
 def _dfi_log_weights(
     r: np.ndarray, dfi_months: float, n_detect: float, n_start: float, sigma_log_dfi: float
 ) -> np.ndarray:
@@ -1278,8 +1221,8 @@ def growth_rate_given_dfi(
     growth, a long one slow growth; starting from a residual burden (``n_start`` large)
     instead of one cell needs fewer doublings, so the same DFI implies slower growth. The
     result has the shape (and dims) of ``r_draws`` and can be passed to
-    :func:`regrowth_time`. A warning is issued when the effective sample size of the
-    weights falls below 1 % of the draws (the DFI conflicts with the prior: e.g. a
+    :func:`~decisionmodel.clinical.kinetics.regrowth_time`. A warning is issued when the
+    effective sample size of the weights falls below 1 % of the draws (the DFI conflicts with the prior: e.g. a
     12-month DFI from a single cell needs a doubling time near 12 days).
 
     Parameters

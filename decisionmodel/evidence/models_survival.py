@@ -212,9 +212,10 @@ import pytensor.tensor as pt
 import xarray as xr
 from scipy import special, stats
 
+from decisionmodel.clinical.fong import FONG_CRITERIA
 from decisionmodel.evidence.files import EvidenceFile
 from decisionmodel.evidence.registry import ModelSpec
-from decisionmodel.exceptions import DecisionModelError
+from decisionmodel.exceptions import ProfileError
 
 __all__ = [
     "AGE_REF",
@@ -258,14 +259,6 @@ AGE_REF: float = 62.0
 N_QUAD: int = 20
 #: panel cuts (in cumulative recurrence hazard) of that quadrature
 _PANEL_CUTS: tuple[float, ...] = (6.0, 30.0)
-#: the five Fong clinical-risk-score criteria (one point each)
-FONG_CRITERIA: tuple[str, ...] = (
-    "node_positive",
-    "dfi_lt_12m",
-    "multiple_tumours",
-    "cea_gt_200",
-    "size_gt_5cm",
-)
 #: binary covariates besides the Fong score
 COVARIATES: tuple[str, ...] = ("ras", "braf", "r1", "extrahepatic")
 #: cohorts with their own random effect
@@ -323,10 +316,6 @@ _CONFOUNDING_CAUTION = (
     "(surgical series vs chemotherapy trials) is confounded by selection and overstates the "
     "benefit; do not replace this parameter by the ratio of the two arms' survival."
 )
-
-
-class ProfileError(DecisionModelError, ValueError):
-    """A patient profile names an unknown covariate or an invalid value."""
 
 
 # ----------------------------------------------------------------------------- survival kernels

@@ -65,7 +65,7 @@ import yaml
 
 from decisionmodel.exceptions import TreeFileError
 from decisionmodel.tree.schema import GRAPH_KEYS
-from decisionmodel.tree.yamlsafe import StrictLoader, load_yaml
+from decisionmodel.tree.yamlsafe import load_yaml
 
 _EDGE_KEYS = {
     "action": "action",
@@ -219,10 +219,6 @@ def tree_from_dict(doc: Mapping[str, Any], where: str = "<dict>") -> nx.DiGraph:
     G.graph["source_file"] = where
     G.graph["root"] = _node_from_mapping(G, doc["tree"], None, where, "root")
     return G
-
-
-#: the strict safe loader (libyaml's when available); also used by the evidence files
-_StrictLoader = StrictLoader
 
 
 def _read_yaml(path: Path) -> Any:

@@ -131,9 +131,37 @@ def _yaml_error(exc: yaml.YAMLError, where: str, error: type[DecisionModelError]
     return error(f"{where}: not valid YAML{at}: {problem}")
 
 
-def _check_events(text: str, where: str, error: type[DecisionModelError]) -> None:
+def check_bounds(text: str, where: str, error: type[DecisionModelError]) -> None:
     """Refuse deep nesting, alias bombs, alias cycles and several documents, from the events
-    alone (nothing is composed or constructed)."""
+    alone (nothing is composed or constructed).
+
+    The first step of :func:`loads_yaml`; a reader that constructs the document itself (with
+    :class:`StrictLoader`, to word its own messages for duplicate keys) calls it first.
+
+    Parameters
+    ----------
+    text : str
+    where : str
+        The file name, for messages.
+    error : type
+        The :class:`~decisionmodel.exceptions.DecisionModelError` subclass to raise.
+
+    Raises
+    ------
+    error
+        Nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES` nodes with
+        aliases expanded, an alias cycle, several documents, or a YAML syntax error
+        (``"not valid YAML at line L, column C: ..."``).
+
+    Examples
+    --------
+    >>> from decisionmodel.exceptions import TreeFileError
+    >>> check_bounds("a: [1, 2]\\n", "t.yaml", TreeFileError)
+    >>> check_bounds("a: 1\\n---\\nb: 2\\n", "t.yaml", TreeFileError)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.TreeFileError: t.yaml: line 2: more than one YAML document in the file
+    """
     loader = _BaseLoader(text)
     total = 0
     documents = 0
@@ -222,7 +250,7 @@ def loads_yaml(text: str, where: str, error: type[DecisionModelError]) -> Any:
     object
         The document (``None`` for an empty one).
     """
-    _check_events(text, where, error)
+    check_bounds(text, where, error)
     try:
         return yaml.load(text, Loader=StrictLoader)  # a safe loader: never constructs objects
     except yaml.YAMLError as exc:

@@ -426,6 +426,36 @@ def test_run_checks_validates_the_frame(toy_dir, fake):
         run_checks(dataclasses.replace(TOY, checks=lambda dt, ev: []), dt, toy_dir)
 
 
+# ----------------------------------------------------------------------------- cores
+
+
+def test_fit_cores_come_from_the_environment_not_from_the_test_runner(monkeypatch):
+    """``DECISIONMODEL_FIT_CORES`` sets the chains' processes (at most the chains); the
+    test runner's own variables change nothing."""
+    import os
+    import threading
+
+    monkeypatch.setenv(fitmod.FIT_CORES_ENV, "3")
+    assert fitmod._safe_cores(4, "nutpie") == 3
+    assert fitmod._safe_cores(2, "pymc") == 2
+    monkeypatch.delenv(fitmod.FIT_CORES_ENV)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "x.py::t (call)")
+    cpus = len(os.sched_getaffinity(0))
+    assert fitmod._safe_cores(4, "nutpie") == min(4, cpus)
+    out: list[int] = []
+    worker = threading.Thread(target=lambda: out.append(fitmod._safe_cores(4, "pymc")))
+    worker.start()
+    worker.join()
+    assert out == [1]  # pymc forks: never from a thread
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "two", "1.5"])
+def test_bad_fit_cores_environment_is_named(monkeypatch, raw):
+    monkeypatch.setenv(fitmod.FIT_CORES_ENV, raw)
+    with pytest.raises(EvidenceModelError, match=f"DECISIONMODEL_FIT_CORES '{raw}'"):
+        fitmod._safe_cores(4, "nutpie")
+
+
 # ----------------------------------------------------------------------------- slow: real NUTS
 
 
@@ -434,7 +464,7 @@ def test_real_fit_end_to_end(toy_dir, tmp_path, monkeypatch):
     """Real NUTS (PyMC's sampler) on the toy model: gate, cache, draws, predictive checks."""
     from decisionmodel.evidence.draws import parameter_draws
 
-    monkeypatch.setattr(fitmod, "_safe_cores", lambda chains, sampler: 1)
+    monkeypatch.setenv(fitmod.FIT_CORES_ENV, "1")
     cache = tmp_path / "cache"
     dt = fit(TOY, toy_dir, rng=11, draws=400, tune=400, chains=4, sampler="pymc", cache_dir=cache)
     assert dt.attrs["diagnostics_passed"] == 1 and dt.attrs["from_cache"] == 0

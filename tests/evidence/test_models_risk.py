@@ -33,6 +33,7 @@ import xarray as xr
 from pymc.testing import mock_sample
 from scipy import special, stats
 
+from decisionmodel.clinical.kinetics import regrowth_days
 from decisionmodel.evidence import evidence_from_dict, load_all
 from decisionmodel.evidence import models_risk as mr
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec, load_models
@@ -385,7 +386,7 @@ def test_kinetics_model_outputs_and_checks(evidence: dict[str, Any]) -> None:
     dt_new = np.exp(post["m"] + post["s"] * post["z_patient"])
     np.testing.assert_allclose(post["growth_rate"], np.log(2) / dt_new, rtol=1e-10)
     r = out["growth_rate_crlm"]
-    expected = mr.regrowth_time(r, 10.0**7, 10.0 ** post["log10_lethal_cells"])
+    expected = regrowth_days(r, 10.0**7, 10.0 ** post["log10_lethal_cells"])
     np.testing.assert_allclose(out["regrowth_time_r0_crlm_mo"], expected / mr.DAYS_PER_MONTH)
     checks = spec.checks(dt, evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS) and len(checks) == 10
@@ -397,13 +398,13 @@ def test_kinetics_model_outputs_and_checks(evidence: dict[str, Any]) -> None:
 
 def test_regrowth_time_closed_form() -> None:
     r = 0.0081
-    assert mr.regrowth_time(r, 1e7, 1e12) == pytest.approx(math.log(1e5) / r)
+    assert regrowth_days(r, 1e7, 1e12) == pytest.approx(math.log(1e5) / r)
     # EVIDENCE section 8: DT 86 days, 10^6 / 10^7 / 10^8 -> 10^9 cells: 2.3 / 1.6 / 0.8 years
-    years = mr.regrowth_time(math.log(2) / 86, np.array([1e6, 1e7, 1e8]), 1e9) / 365.25
+    years = regrowth_days(math.log(2) / 86, np.array([1e6, 1e7, 1e8]), 1e9) / 365.25
     np.testing.assert_allclose(years, [2.3, 1.6, 0.8], atol=0.06)
     # broadcasting and xarray in, xarray out
     rates = xr.DataArray([[0.01, 0.02]], dims=("chain", "draw"))
-    t = mr.regrowth_time(rates, xr.DataArray([1e7, 1e8], dims="margin"), 1e12)
+    t = regrowth_days(rates, xr.DataArray([1e7, 1e8], dims="margin"), 1e12)
     assert isinstance(t, xr.DataArray) and set(t.dims) == {"chain", "draw", "margin"}
     assert float(t.sel(margin=1)[0, 0]) == pytest.approx(math.log(1e4) / 0.01)
 
@@ -420,7 +421,7 @@ def test_regrowth_time_closed_form() -> None:
 )
 def test_regrowth_time_rejects_bad_input(r: float, residual: float, lethal: float) -> None:
     with pytest.raises(ParameterError):
-        mr.regrowth_time(r, residual, lethal)
+        regrowth_days(r, residual, lethal)
 
 
 def test_dfi_posterior_matches_the_conjugate_closed_form() -> None:
