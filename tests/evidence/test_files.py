@@ -906,6 +906,30 @@ def test_rule_duplicate_top_level_key(tmp_path):
     assert "line 2" in msg
 
 
+def test_yaml_bounds_of_tree_files_apply(tmp_path, monkeypatch):
+    """Evidence files are read within the bounds of tree.yamlsafe: an alias bomb, deep
+    nesting and a second document are refused before anything is constructed."""
+    from decisionmodel.tree import yamlsafe
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdef", "bcdefg", strict=True)
+    )  # 'f' (line 6) alone expands to 1 + 10 * (1 + 10 * (... 11)) = 1,111,111 nodes
+    msg = check_rule(tmp_path, bomb, EvidenceFileError, "more than 1,000,000 YAML nodes", eid=None)
+    assert msg.startswith(f"{tmp_path / 'demo.yaml'}: line 6: ")
+    monkeypatch.setattr(yamlsafe, "MAX_DEPTH", 3)  # GOOD: file, entries, entry, citation
+    check_rule(tmp_path, GOOD, EvidenceFileError, "nested deeper than 3 levels", eid=None)
+    monkeypatch.undo()
+    check_rule(
+        tmp_path,
+        GOOD + "---\narea: b\n",
+        EvidenceFileError,
+        "more than one YAML document",
+        eid=None,
+    )
+    assert load_evidence(write(tmp_path, GOOD)).area  # within the bounds: loads
+
+
 def test_rule_currency_needs_price_year(tmp_path):
     body = f"""
         quantity: cost_inpatient
