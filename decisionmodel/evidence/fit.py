@@ -54,6 +54,7 @@ import xarray as xr
 
 from decisionmodel.evidence import cache as _cache
 from decisionmodel.evidence.files import EvidenceFile, load_all
+from decisionmodel.evidence.outputs import posterior_outputs
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec, get_spec
 from decisionmodel.exceptions import (
     DiagnosticsError,
@@ -761,8 +762,6 @@ def _refuse_missing_outputs(
 def _usable(spec: ModelSpec, dt: xr.DataTree) -> bool:
     """Whether a cached fit yields the model's outputs (a forged or foreign entry whose
     checksums were made consistent may not); one that does not is refitted."""
-    from decisionmodel.evidence.draws import posterior_outputs
-
     try:
         posterior_outputs(spec, dt)
     except Exception as exc:  # whatever the entry holds, it is not this model's fit

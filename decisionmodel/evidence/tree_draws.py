@@ -42,8 +42,9 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from decisionmodel.evidence.draws import flat_outputs, posterior_outputs, resample_index, stream
+from decisionmodel.evidence.draws import resample_index, stream
 from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
+from decisionmodel.evidence.outputs import flat_outputs, posterior_outputs
 from decisionmodel.evidence.registry import ModelSpec, get_spec
 from decisionmodel.exceptions import ParameterDrawsError
 from decisionmodel.params import parameter_specs, sample_parameters
