@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from decisionmodel.exceptions import ParameterError
+from decisionmodel.rng import RNGLike, as_generator, base_seed, keyed_stream
 from decisionmodel.vocabulary import is_reserved
 
 #: distribution name -> required argument names (besides source/description/...)
@@ -311,11 +311,6 @@ def declared_names(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return out
 
 
-def _stream(base: int, name: str) -> np.random.Generator:
-    """An independent generator for one parameter, keyed by its name."""
-    return np.random.default_rng([base, zlib.crc32(name.encode("utf-8"))])
-
-
 def _draw(spec: Mapping[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
     dist = spec["distribution"]
     if dist == "fixed":
@@ -359,15 +354,13 @@ def parameter_specs(tree_or_specs: nx.DiGraph | Mapping[str, Any]) -> dict[str, 
     return specs
 
 
-def sample_parameters(
-    tree: nx.DiGraph | Mapping[str, Any], n: int, rng: np.random.Generator
-) -> xr.Dataset:
+def sample_parameters(tree: nx.DiGraph | Mapping[str, Any], n: int, rng: RNGLike) -> xr.Dataset:
     """Draw every declared parameter ``n`` times, all at once.
 
-    Each parameter gets its own random stream derived from one draw of ``rng`` and the
-    parameter's name, so the same seed gives the same numbers, and adding or removing a
-    parameter does not change the draws of the others (common random numbers across
-    model versions).
+    Each parameter gets its own random stream, keyed by its name under one base seed drawn
+    from ``rng`` (:func:`decisionmodel.rng.keyed_stream`), so the same seed gives the same
+    numbers, and adding or removing a parameter does not change the draws of the others
+    (common random numbers across model versions).
 
     Parameters
     ----------
@@ -375,8 +368,10 @@ def sample_parameters(
         A tree whose ``graph["parameters"]`` holds the declarations, or the declarations.
     n : int
         Number of draws (the length of the ``sample`` dimension).
-    rng : numpy.random.Generator
-        The source of randomness.
+    rng : numpy.random.Generator, numpy.random.SeedSequence or int
+        The source of randomness (see :func:`decisionmodel.rng.as_generator`; an int seed
+        ``s`` gives the draws of ``np.random.default_rng(s)``). Required: ``None`` is
+        refused.
 
     Returns
     -------
@@ -392,16 +387,17 @@ def sample_parameters(
     >>> b = sample_parameters(specs, 5, np.random.default_rng(7))
     >>> bool((a["x"] == b["x"]).all())
     True
+    >>> bool((sample_parameters(specs, 5, 7)["x"] == a["x"]).all())  # an int seed alike
+    True
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError(f"number of draws must be a positive integer, got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed))")
+    gen = as_generator(rng)
     specs = parameter_specs(tree)
-    base = int(rng.integers(0, 2**63 - 1))
+    base = base_seed(gen)
     data: dict[str, xr.DataArray] = {}
     for name, spec in specs.items():
-        values = _draw(spec, int(n), _stream(base, name))
+        values = _draw(spec, int(n), keyed_stream(base, name))
         if not np.isfinite(values).all():
             where = str(tree.graph.get("source_file", "")) if isinstance(tree, nx.DiGraph) else ""
             raise _fail(

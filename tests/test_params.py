@@ -132,6 +132,29 @@ def test_same_seed_identical_and_different_seeds_differ():
             assert not np.array_equal(x1[name].values, x3[name].values), name
 
 
+def test_rng_is_what_as_generator_accepts_and_required():
+    """An int seed or a SeedSequence gives the draws of the generator it seeds; None is
+    refused (no silent default seed). Each parameter's stream is keyed_stream(base, name)
+    with base the first integer below 2^63 - 1 drawn from the generator, written out here."""
+    import zlib
+
+    ref = sample_parameters(ALL_SPECS, 200, np.random.default_rng(42))
+    for rng in (42, np.int64(42), np.random.SeedSequence(42)):
+        other = sample_parameters(ALL_SPECS, 200, rng)
+        for name in ref.data_vars:
+            np.testing.assert_array_equal(ref[name].values, other[name].values)
+    base = int(np.random.default_rng(42).integers(0, 2**63 - 1))
+    own = np.random.default_rng([base, zlib.crc32(b"normal")])
+    spec = CASES["normal"][0]
+    np.testing.assert_array_equal(ref["normal"].values, own.normal(spec["mean"], spec["sd"], 200))
+    with pytest.raises(TypeError, match="rng is required"):
+        sample_parameters(ALL_SPECS, 10, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Generator"):
+        sample_parameters(ALL_SPECS, 10, np.random.RandomState(1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        sample_parameters(ALL_SPECS, 10, -1)
+
+
 def test_parameters_get_independent_streams():
     ds = sample_parameters(
         {

@@ -22,17 +22,20 @@ Examples
 ...                  lambda dt: {"p_x": dt["posterior"]["p"]}, lambda dt, ev: empty_checks())
 >>> post = xr.Dataset({"p": (("chain", "draw"), np.arange(6.0).reshape(2, 3))})
 >>> dt = xr.DataTree.from_dict({"posterior": post})
->>> ds = parameter_draws({spec: dt}, direct={"c": {"value": 10}})
+>>> ds = parameter_draws({spec: dt}, direct={"c": {"value": 10}}, rng=1)
 >>> ds["p_x"].values.tolist(), ds["c"].values.tolist()
 ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
->>> parameter_draws({spec: dt}, n=10, rng=np.random.default_rng(1)).sizes["sample"]
+>>> parameter_draws({spec: dt}, n=10, rng=1).sizes["sample"]
 10
+>>> parameter_draws({spec: dt}, rng=None)
+Traceback (most recent call last):
+...
+TypeError: rng is required: pass a numpy.random.Generator, a SeedSequence or an int seed (e.g. rng=1)
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,11 +48,12 @@ from decisionmodel.evidence.outputs import flat_outputs, posterior_outputs
 from decisionmodel.evidence.registry import ModelSpec, get_spec
 from decisionmodel.exceptions import ParameterDrawsError
 from decisionmodel.params import parameter_specs, sample_parameters
+from decisionmodel.rng import RNGLike, as_generator, base_seed, keyed_stream
 
-__all__ = ["flat_outputs", "parameter_draws", "posterior_outputs", "resample_index", "stream"]
+__all__ = ["flat_outputs", "parameter_draws", "posterior_outputs", "resample_index"]
 
 
-def resample_index(size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+def resample_index(size: int, n: int, rng: RNGLike) -> np.ndarray:
     """Indices into ``size`` draws giving ``n`` draws.
 
     ``n <= size``: a random subset without replacement. ``n > size``: with replacement,
@@ -66,23 +70,12 @@ def resample_index(size: int, n: int, rng: np.random.Generator) -> np.ndarray:
     >>> len(set(resample_index(10, 4, np.random.default_rng(0)).tolist()))
     4
     """
+    rng = as_generator(rng)
     if n <= size:
         return rng.choice(size, size=n, replace=False)
     reps, rest = divmod(n, size)
     idx = np.concatenate([np.tile(np.arange(size), reps), rng.choice(size, rest, replace=False)])
     return rng.permutation(idx)
-
-
-def stream(base: int, label: str) -> np.random.Generator:
-    """The random stream of one label (a model's name) under a base seed.
-
-    Examples
-    --------
-    >>> a, b = stream(1, "m").random(), stream(1, "m").random()
-    >>> a == b, a == stream(1, "other").random()
-    (True, False)
-    """
-    return np.random.default_rng([base, zlib.crc32(label.encode("utf-8"))])
 
 
 def _direct_specs(
@@ -107,8 +100,8 @@ def _direct_specs(
 def parameter_draws(
     posteriors: Mapping[str | ModelSpec, xr.DataTree] | None = None,
     *,
+    rng: RNGLike,
     n: int | None = None,
-    rng: np.random.Generator | None = None,
     direct: nx.DiGraph | Mapping[str, Any] | None = None,
     seed: int = DEFAULT_SEED,
     **fit_kwargs: Any,
@@ -132,11 +125,11 @@ def parameter_draws(
         resampled with its own index (models are independent), all outputs of one model
         with the same index (their joint distribution is kept). Required when there are
         no posteriors.
-    rng : numpy.random.Generator, optional
-        Randomness for the resampling and the direct draws (default: a generator seeded
-        with :data:`~decisionmodel.evidence.fit.DEFAULT_SEED`, so the call is
-        reproducible). Each model and the direct draws get their own stream, keyed by
-        the model's name.
+    rng : numpy.random.Generator, numpy.random.SeedSequence or int
+        Randomness for the resampling and the direct draws (required; see
+        :func:`decisionmodel.rng.as_generator`). Each model and the direct draws get their
+        own stream, keyed by the model's name under one base seed drawn from ``rng``
+        (:func:`decisionmodel.rng.keyed_stream`).
     direct : networkx.DiGraph or mapping, optional
         Parameter declarations (a tree, whose ``graph["parameters"]`` is used, or the
         declarations themselves); those that a posterior supplies are skipped, the rest
@@ -167,20 +160,17 @@ def parameter_draws(
     >>> def post(size):
     ...     p = np.arange(float(size)).reshape(1, size)
     ...     return xr.DataTree.from_dict({"posterior": xr.Dataset({"p": (("chain", "draw"), p)})})
-    >>> ds = parameter_draws({spec("a", "x"): post(4), spec("b", "y"): post(6)})
+    >>> ds = parameter_draws({spec("a", "x"): post(4), spec("b", "y"): post(6)}, rng=1)
     >>> ds.sizes["sample"]  # the smallest size, the larger model subsampled
     4
-    >>> parameter_draws({spec("a", "x"): post(4), spec("b", "x"): post(4)})
+    >>> parameter_draws({spec("a", "x"): post(4), spec("b", "x"): post(4)}, rng=1)
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.ParameterDrawsError: parameter 'x' is supplied by evidence models 'a' and 'b'
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ParameterDrawsError(f"n must be a positive integer, got {n!r}")
-    if rng is None:
-        rng = np.random.default_rng(DEFAULT_SEED)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(1))")
+    gen = as_generator(rng)
     if posteriors is None:
         posteriors = fit_all(seed=seed, **fit_kwargs)
 
@@ -205,12 +195,12 @@ def parameter_draws(
         n = min(sizes)
     n = int(n)
 
-    base = int(rng.integers(0, 2**63 - 1))
+    base = base_seed(gen)
     data: dict[str, xr.DataArray] = {}
     record: dict[str, dict[str, Any]] = {}
     for spec, dt, flat, size in per_model:
         resampled = size != n
-        idx = resample_index(size, n, stream(base, spec.name)) if resampled and size else None
+        idx = resample_index(size, n, keyed_stream(base, spec.name)) if resampled and size else None
         attrs = {
             "source": f"evidence model {spec.name} (version {spec.version})",
             "model": spec.name,
@@ -225,7 +215,7 @@ def parameter_draws(
     if direct is not None:
         specs = _direct_specs(direct, owner)
         if specs:
-            ds_direct = sample_parameters(specs, n, stream(base, "\0direct"))
+            ds_direct = sample_parameters(specs, n, keyed_stream(base, "\0direct"))
             for name, da in ds_direct.data_vars.items():
                 data[str(name)] = da.drop_vars("sample")
     out = xr.Dataset(data, coords={"sample": np.arange(n)})

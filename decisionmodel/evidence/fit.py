@@ -43,7 +43,6 @@ import os
 import re
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +61,7 @@ from decisionmodel.exceptions import (
     EvidenceModelError,
     MissingEvidenceError,
 )
+from decisionmodel.rng import RNGLike, base_seed, keyed_stream
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -240,17 +240,16 @@ def load_evidence_for(spec: ModelSpec, evidence: EvidenceLike = None) -> dict[st
 # ----------------------------------------------------------------------------- randomness
 
 
-def _seed_from(rng: np.random.Generator | int) -> int:
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        rng = np.random.default_rng(int(rng))
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(1))")
-    return int(rng.integers(0, 2**31 - 1))
+def _seed_from(rng: RNGLike) -> int:
+    """The sampler's seed: one draw in [0, 2^31 - 1) from ``rng`` (samplers take 32-bit
+    seeds)."""
+    return base_seed(rng, high=2**31 - 1)
 
 
 def model_rng(seed: int, name: str) -> np.random.Generator:
     """The generator :func:`fit_all` uses for one model: keyed by the seed and the model's
-    name, so fitting one model alone gives the same posterior as fitting all of them.
+    name (:func:`decisionmodel.rng.keyed_stream`), so fitting one model alone gives the same
+    posterior as fitting all of them.
 
     Examples
     --------
@@ -259,7 +258,7 @@ def model_rng(seed: int, name: str) -> np.random.Generator:
     >>> bool(a == b)
     True
     """
-    return np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
+    return keyed_stream(seed, name)
 
 
 #: environment variable: processes (pymc) or threads (nutpie) for the chains of a fit
@@ -576,7 +575,7 @@ def fit(
     spec_or_name: ModelSpec | str,
     evidence: EvidenceLike = None,
     *,
-    rng: np.random.Generator | int,
+    rng: RNGLike,
     draws: int | None = None,
     tune: int = 1000,
     chains: int = 4,
@@ -601,10 +600,10 @@ def fit(
         the areas in ``spec.files`` are passed to ``spec.build``. A directory is parsed
         (and validated) only when the model must be sampled: a cache hit needs just the
         SHA-256 of the files (see :class:`EvidenceDir`).
-    rng : numpy.random.Generator or int
-        One integer is drawn from it as PyMC's ``random_seed`` (an int is used as the
-        seed of a new generator). The same state gives the same posterior, and the same
-        cache entry.
+    rng : numpy.random.Generator, numpy.random.SeedSequence or int
+        One integer is drawn from it as PyMC's ``random_seed``
+        (:func:`decisionmodel.rng.base_seed`; an int is the seed of a new generator). The
+        same state gives the same posterior, and the same cache entry.
     draws : int, optional
         Kept draws per chain; by default the model's own ``spec.draws`` (1,000 unless
         the model asks for more, e.g. ``crlm_survival``: 2,000).

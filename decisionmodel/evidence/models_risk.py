@@ -159,6 +159,7 @@ from decisionmodel.clinical.kinetics import DAYS_PER_MONTH, RESIDUAL_LOG10_CELLS
 from decisionmodel.evidence.files import AUTHORS_NOT_CAPTURED, EvidenceFile
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec
 from decisionmodel.exceptions import EvidenceModelError, MissingEvidenceError, ParameterError
+from decisionmodel.rng import RNGLike, as_generator
 
 __all__ = [
     "SPECS",
@@ -1212,7 +1213,7 @@ def growth_rate_given_dfi(
     n_start: float = 1.0,
     *,
     sigma_log_dfi: float = 0.25,
-    rng: np.random.Generator | int | None = 0,
+    rng: RNGLike,
 ) -> Any:
     """Growth-rate draws conditioned on a patient's disease-free interval.
 
@@ -1222,8 +1223,9 @@ def growth_rate_given_dfi(
     instead of one cell needs fewer doublings, so the same DFI implies slower growth. The
     result has the shape (and dims) of ``r_draws`` and can be passed to
     :func:`~decisionmodel.clinical.kinetics.regrowth_time`. A warning is issued when the
-    effective sample size of the weights falls below 1 % of the draws (the DFI conflicts with the prior: e.g. a
-    12-month DFI from a single cell needs a doubling time near 12 days).
+    effective sample size of the weights falls below 1 % of the draws (the DFI conflicts
+    with the prior: e.g. a 12-month DFI from a single cell needs a doubling time near 12
+    days).
 
     Parameters
     ----------
@@ -1235,8 +1237,9 @@ def growth_rate_given_dfi(
         Cells at detection (default 10^9, about 1 cm^3) and at the start (default one cell).
     sigma_log_dfi : float
         SD of log DFI given ``r`` (see :func:`dfi_weights`).
-    rng : numpy.random.Generator, int or None
-        Randomness of the resampling (default seed 0, so the function is deterministic).
+    rng : numpy.random.Generator, numpy.random.SeedSequence or int
+        Randomness of the resampling (required; see :func:`decisionmodel.rng.as_generator`:
+        the same seed gives the same draws).
 
     Returns
     -------
@@ -1247,8 +1250,8 @@ def growth_rate_given_dfi(
     --------
     >>> import numpy as np
     >>> prior = np.log(2) / np.random.default_rng(1).lognormal(np.log(75), 0.55, 20000)
-    >>> fast = growth_rate_given_dfi(prior, 9, n_start=1e7)
-    >>> slow = growth_rate_given_dfi(prior, 36, n_start=1e7)
+    >>> fast = growth_rate_given_dfi(prior, 9, n_start=1e7, rng=0)
+    >>> slow = growth_rate_given_dfi(prior, 36, n_start=1e7, rng=0)
     >>> bool(np.median(fast) > np.median(prior) > np.median(slow))
     True
     """
@@ -1264,7 +1267,7 @@ def growth_rate_given_dfi(
             UserWarning,
             stacklevel=2,
         )
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    gen = as_generator(rng)
     positions = (gen.random() + np.arange(size)) / size
     cum = np.cumsum(flat_w)
     cum[-1] = 1.0

@@ -42,12 +42,13 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from decisionmodel.evidence.draws import resample_index, stream
+from decisionmodel.evidence.draws import resample_index
 from decisionmodel.evidence.fit import DEFAULT_SEED, fit_all
 from decisionmodel.evidence.outputs import flat_outputs, posterior_outputs
 from decisionmodel.evidence.registry import ModelSpec, get_spec
 from decisionmodel.exceptions import ParameterDrawsError
 from decisionmodel.params import parameter_specs, sample_parameters
+from decisionmodel.rng import RNGLike, as_generator, base_seed, keyed_stream
 
 __all__ = ["evidence_links", "linked_fits", "profile_links", "tree_draws"]
 
@@ -137,7 +138,7 @@ def tree_draws(
     tree: nx.DiGraph,
     n: int,
     *,
-    rng: np.random.Generator,
+    rng: RNGLike,
     evidence: bool = True,
     covariates: Mapping[str, Any] | None = None,
     values: Mapping[str, float] | None = None,
@@ -154,8 +155,10 @@ def tree_draws(
         A loaded tree (:func:`decisionmodel.tree.io.load_tree`).
     n : int
         Number of draws (``sample`` = 0..n-1).
-    rng : numpy.random.Generator
-        Randomness for the resampling of posteriors and the prior draws.
+    rng : numpy.random.Generator, numpy.random.SeedSequence or int
+        Randomness for the prior draws and the resampling of posteriors (see
+        :func:`decisionmodel.rng.as_generator`; an int seed ``s`` gives the numbers of
+        ``np.random.default_rng(s)``).
     evidence : bool
         Use the posteriors of the linked evidence models (default). ``False`` draws every
         parameter from its declared (prior) distribution.
@@ -191,6 +194,7 @@ def tree_draws(
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterDrawsError(f"number of draws must be a positive integer, got {n!r}")
+    rng = as_generator(rng)  # one generator: the prior draws, then the resampling seed
     where = str(tree.graph.get("source_file", "")) or "tree"
     specs = parameter_specs(tree)
     links = evidence_links(tree) if evidence else {}
@@ -216,7 +220,7 @@ def tree_draws(
         for name, da in ds.data_vars.items():
             data[str(name)] = da.drop_vars("sample")
         record["prior"] = sorted(k for k in rest if k not in overrides)
-    base = int(rng.integers(0, 2**63 - 1))
+    base = base_seed(rng)
 
     # 2. posterior draws of the linked parameters, one resampling index per model
     fits = (
@@ -229,7 +233,7 @@ def tree_draws(
         spec = get_spec(m)
         flat = _model_outputs(spec, fits[m], covariates)
         size = next(iter(flat.values())).size
-        idx = resample_index(size, int(n), stream(base, m))
+        idx = resample_index(size, int(n), keyed_stream(base, m))
         mine = {p: out for p, (mm, out) in links.items() if mm == m}
         for param, output in sorted(mine.items()):
             if output not in flat:

@@ -167,6 +167,6 @@ def validate_tree(
     if check_draws > 0:
         for params in (
             mean_parameters(G),
-            sample_parameters(G, check_draws, np.random.default_rng(seed)),
+            sample_parameters(G, check_draws, seed),
         ):
             check_finite_outcomes(ct, evaluate(ct, params))

@@ -42,7 +42,7 @@ def test_outputs_are_stacked_chain_major():
 
 
 def test_same_size_is_aligned_exactly():
-    ds = parameter_draws({A: post(2, 3), B: post(3, 2, offset=100)})
+    ds = parameter_draws({A: post(2, 3), B: post(3, 2, offset=100)}, rng=1)
     assert ds.sizes["sample"] == 6
     np.testing.assert_array_equal(ds["sample"], np.arange(6))
     np.testing.assert_array_equal(ds["x"], np.arange(6.0))
@@ -56,7 +56,7 @@ def test_same_size_is_aligned_exactly():
 
 
 def test_different_sizes_are_resampled_to_the_smallest_without_replacement():
-    ds = parameter_draws({A: post(2, 5), B: post(2, 3, offset=100)})
+    ds = parameter_draws({A: post(2, 5), B: post(2, 3, offset=100)}, rng=1)
     assert ds.sizes["sample"] == 6
     np.testing.assert_array_equal(ds["y"], 100 + np.arange(6.0))  # the smaller one kept as is
     x = ds["x"].values
@@ -79,8 +79,8 @@ def test_resampling_is_reproducible_and_seed_dependent():
     other = parameter_draws(posts, n=77, rng=np.random.default_rng(2))
     xr.testing.assert_identical(one, two)
     assert not np.array_equal(one["x"], other["x"])
-    # the default rng is fixed, so no rng is reproducible too
-    xr.testing.assert_identical(parameter_draws(posts, n=77), parameter_draws(posts, n=77))
+    # an int seed is the seed of a new generator, as everywhere (decisionmodel.rng)
+    xr.testing.assert_identical(parameter_draws(posts, n=77, rng=1), one)
     # a model's resampling does not depend on the other models (own stream per name)
     alone = parameter_draws({A: post(4, 50)}, n=77, rng=np.random.default_rng(1))
     np.testing.assert_array_equal(alone["x"], one["x"])
@@ -96,7 +96,7 @@ def test_resample_index_properties():
 
 def test_name_clash_is_an_error():
     with pytest.raises(ParameterDrawsError, match="'y' is supplied by evidence models 'b' and 'c'"):
-        parameter_draws({B: post(1, 4), spec("c", B.outputs): post(1, 4)})
+        parameter_draws({B: post(1, 4), spec("c", B.outputs): post(1, 4)}, rng=1)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_name_clash_is_an_error():
 )
 def test_bad_outputs_are_errors(outputs, match):
     with pytest.raises(ParameterDrawsError, match=match):
-        parameter_draws({spec("bad", outputs): post(2, 3)})
+        parameter_draws({spec("bad", outputs): post(2, 3)}, rng=1)
 
 
 def test_direct_declarations_fill_the_rest():
@@ -141,20 +141,24 @@ def test_direct_from_a_tree_and_without_posteriors():
     ref = sample_parameters(G, 5000, np.random.default_rng(0))
     assert ds["p"].attrs == ref["p"].attrs
     with pytest.raises(ParameterDrawsError, match="n is required"):
-        parameter_draws({}, direct=G)
+        parameter_draws({}, direct=G, rng=1)
 
 
 def test_partly_supplied_dirichlet_is_an_error():
     direct = {"site": {"distribution": "dirichlet", "alpha": [1, 1], "names": ["x", "other"]}}
     with pytest.raises(ParameterDrawsError, match="Dirichlet components x come from"):
-        parameter_draws({A: post(1, 3)}, direct=direct)
+        parameter_draws({A: post(1, 3)}, direct=direct, rng=1)
 
 
 def test_bad_n_and_rng():
     with pytest.raises(ParameterDrawsError, match="positive integer"):
-        parameter_draws({A: post(1, 3)}, n=0)
+        parameter_draws({A: post(1, 3)}, n=0, rng=1)
+    with pytest.raises(TypeError, match="rng is required"):  # no silent default seed
+        parameter_draws({A: post(1, 3)}, rng=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument: 'rng'"):
+        parameter_draws({A: post(1, 3)})  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="Generator"):
-        parameter_draws({A: post(1, 3)}, rng=1)  # type: ignore[arg-type]
+        parameter_draws({A: post(1, 3)}, rng="1")  # type: ignore[arg-type]
 
 
 def test_default_fits_every_registered_model(monkeypatch):
@@ -166,7 +170,7 @@ def test_default_fits_every_registered_model(monkeypatch):
 
     monkeypatch.setattr(registry, "MODELS", {"a": A}, raising=False)
     monkeypatch.setattr(drawsmod, "fit_all", fake_fit_all)
-    ds = parameter_draws(seed=9, sampler="pymc")
+    ds = parameter_draws(seed=9, sampler="pymc", rng=1)
     assert seen == {"seed": 9, "sampler": "pymc"}
     np.testing.assert_array_equal(ds["x"], np.arange(6.0))
 
@@ -175,6 +179,6 @@ def test_the_engine_accepts_the_sample():
     """The Dataset has the layout decisionmodel.evaluate takes (params.as_arrays)."""
     from decisionmodel.params import as_arrays
 
-    ds = parameter_draws({A: post(2, 3)}, direct={"c": {"value": 1.0}})
+    ds = parameter_draws({A: post(2, 3)}, direct={"c": {"value": 1.0}}, rng=1)
     arrays, n = as_arrays(ds)
     assert n == 6 and set(arrays) == {"x", "x_neg", "c"}

@@ -475,7 +475,9 @@ def test_real_fit_end_to_end(toy_dir, tmp_path, monkeypatch):
     )
     assert again.attrs["from_cache"] == 1
     np.testing.assert_array_equal(again["posterior"]["p"], p)
-    ds = parameter_draws({TOY: again}, direct={"c": {"value": 1.0}, "p_mort": {"value": 0.5}})
+    ds = parameter_draws(
+        {TOY: again}, direct={"c": {"value": 1.0}, "p_mort": {"value": 0.5}}, rng=1
+    )
     assert ds.sizes["sample"] == 1600
     np.testing.assert_allclose(ds["p_mort"] + ds["p_alive"], 1.0)
     assert run_checks(TOY, again, toy_dir)["passed"].all()
@@ -503,7 +505,7 @@ def test_registered_models_in_parallel_workers(tmp_path):
         xr.testing.assert_equal(fits[n]["posterior"], again[n]["posterior"])
         table = run_checks(n, again[n])
         assert list(table.columns) == ["model", *CHECK_COLUMNS] and len(table) > 0
-    ds = parameter_draws(again)
+    ds = parameter_draws(again, rng=1)
     assert ds.sizes["sample"] == 200 and len(ds.data_vars) > 0
 
 

@@ -447,33 +447,45 @@ def test_dfi_posterior_matches_the_conjugate_closed_form() -> None:
 def test_dfi_with_a_sharp_likelihood_recovers_the_deterministic_rate() -> None:
     """With no noise, r = ln(N_detect / N_start) / DFI exactly."""
     r = np.random.default_rng(6).lognormal(math.log(0.01), 0.5, 200_000)
-    post = mr.growth_rate_given_dfi(r, 14.0, 1e9, 1e7, sigma_log_dfi=0.01)
+    post = mr.growth_rate_given_dfi(r, 14.0, 1e9, 1e7, sigma_log_dfi=0.01, rng=0)
     assert np.median(post) == pytest.approx(math.log(100) / (14.0 * mr.DAYS_PER_MONTH), rel=0.02)
 
 
 def test_dfi_conditioning_shifts_the_growth_rate_as_expected() -> None:
     prior = math.log(2) / np.random.default_rng(7).lognormal(math.log(75), 0.55, 50_000)
-    short = mr.growth_rate_given_dfi(prior, 6, n_start=1e7)
-    long = mr.growth_rate_given_dfi(prior, 36, n_start=1e7)
+    short = mr.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0)
+    long = mr.growth_rate_given_dfi(prior, 36, n_start=1e7, rng=0)
     # a short disease-free interval means fast growth, a long one slow growth
     assert np.median(short) > np.median(prior) > np.median(long)
     # a residual burden needs fewer doublings than one cell, so the same DFI means slower growth
-    from_cell = mr.growth_rate_given_dfi(prior, 60, n_start=1.0)
-    from_residual = mr.growth_rate_given_dfi(prior, 60, n_start=1e5)
+    from_cell = mr.growth_rate_given_dfi(prior, 60, n_start=1.0, rng=0)
+    from_residual = mr.growth_rate_given_dfi(prior, 60, n_start=1e5, rng=0)
     assert np.median(from_cell) > np.median(from_residual)
     # deterministic given rng; the result keeps shape and dims
-    np.testing.assert_array_equal(short, mr.growth_rate_given_dfi(prior, 6, n_start=1e7))
+    np.testing.assert_array_equal(short, mr.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0))
     da = xr.DataArray(prior.reshape(2, -1), dims=("chain", "draw"))
-    out = mr.growth_rate_given_dfi(da, 12, n_start=1e7)
+    out = mr.growth_rate_given_dfi(da, 12, n_start=1e7, rng=0)
     assert isinstance(out, xr.DataArray) and out.dims == ("chain", "draw")
     assert mr.dfi_weights(da, 12, n_start=1e7).dims == ("chain", "draw")
+
+
+def test_dfi_resampling_needs_an_explicit_rng() -> None:
+    prior = math.log(2) / np.random.default_rng(7).lognormal(math.log(75), 0.55, 1_000)
+    with pytest.raises(TypeError, match="rng is required"):
+        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=None)
+    with pytest.raises(TypeError, match="required keyword-only argument: 'rng'"):
+        mr.growth_rate_given_dfi(prior, 12, n_start=1e7)  # type: ignore[call-arg]
+    np.testing.assert_array_equal(
+        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=3),
+        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=np.random.default_rng(3)),
+    )
 
 
 def test_dfi_conflicting_with_the_prior_warns() -> None:
     """From one cell, 10^9 cells in 12 months need DT ~ 12 days: far in the prior's tail."""
     prior = math.log(2) / np.random.default_rng(8).lognormal(math.log(75), 0.55, 20_000)
     with pytest.warns(UserWarning, match="effective sample size"):
-        mr.growth_rate_given_dfi(prior, 12, n_start=1.0)
+        mr.growth_rate_given_dfi(prior, 12, n_start=1.0, rng=0)
 
 
 @pytest.mark.parametrize(
@@ -488,7 +500,7 @@ def test_dfi_conflicting_with_the_prior_warns() -> None:
 )
 def test_dfi_rejects_bad_input(kwargs: dict[str, float]) -> None:
     with pytest.raises(ParameterError):
-        mr.growth_rate_given_dfi(np.array([0.01, 0.02]), **kwargs)
+        mr.growth_rate_given_dfi(np.array([0.01, 0.02]), **kwargs, rng=0)
     with pytest.raises(ParameterError):
         mr.dfi_weights(np.array([0.01, -0.02]), 12.0)
 
