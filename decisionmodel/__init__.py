@@ -31,7 +31,7 @@ from decisionmodel.cea import (
     net_benefit,
     recommended,
 )
-from decisionmodel.params import mean_parameters, sample_parameters
+from decisionmodel.params import mean_parameters, sample_parameters, with_values
 from decisionmodel.traces import state_trace
 from decisionmodel.tree import (
     compile_tree,
@@ -84,5 +84,6 @@ __all__ = [
     "tree_from_dict",
     "tree_to_dict",
     "validate_tree",
+    "with_values",
     "write_tree",
 ]

@@ -510,3 +510,71 @@ def as_arrays(params: xr.Dataset | Mapping[str, Any]) -> tuple[dict[str, np.ndar
         if not np.all(np.isfinite(value)):
             raise ParameterError(f"parameter {name!r}: contains NaN or infinite values")
     return env, n
+
+
+def with_values(params: xr.Dataset, values: Mapping[str, Any]) -> xr.Dataset:
+    """A copy of a parameter sample with some parameters set (a scenario, a one-way value).
+
+    Parameters
+    ----------
+    params : xarray.Dataset
+        A parameter sample with a ``sample`` dimension (:func:`sample_parameters`,
+        :func:`mean_parameters`), or a Dataset of scalars.
+    values : mapping
+        Parameter name -> a number (the same on every draw) or one value per draw. A name
+        the sample does not hold is added (e.g. a value the tree leaves to a profile).
+
+    Returns
+    -------
+    xarray.Dataset
+        The copy; ``params`` is left as it is. Set variables keep the ``attrs`` (source) of
+        the variable they replace.
+
+    Raises
+    ------
+    ParameterError
+        A value is not numeric or not finite, or a per-draw array does not have one value
+        per draw.
+
+    See Also
+    --------
+    sample_parameters, mean_parameters
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> specs = {"p": {"distribution": "beta", "alpha": 2, "beta": 2}, "c": {"value": 100}}
+    >>> ds = sample_parameters(specs, 3, 1)
+    >>> out = with_values(ds, {"c": 250, "p": [0.1, 0.2, 0.3]})
+    >>> out["c"].values.tolist(), out["p"].values.tolist(), float(ds["c"][0])
+    ([250.0, 250.0, 250.0], [0.1, 0.2, 0.3], 100.0)
+    >>> with_values(mean_parameters(specs), {"p": 0.9})["p"].values.tolist()
+    [0.9]
+    """
+    out = params.copy()
+    n = out.sizes.get("sample")
+    for name, value in values.items():
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"with_values: parameter {name!r}: {value!r} is not a number"
+            ) from None
+        if not np.isfinite(arr).all():
+            raise ParameterError(f"with_values: parameter {name!r}: values must be finite")
+        attrs = dict(out[name].attrs) if name in out else {}
+        if n is None:
+            if arr.ndim != 0:
+                raise ParameterError(
+                    f"with_values: parameter {name!r}: the sample has one draw of scalars; give a number"
+                )
+            out[name] = xr.DataArray(float(arr), attrs=attrs)
+        else:
+            if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != n):
+                raise ParameterError(
+                    f"with_values: parameter {name!r}: give a number or {n} values (one per draw), "
+                    f"got shape {arr.shape}"
+                )
+            data = np.broadcast_to(arr, (n,)).copy()
+            out[name] = xr.DataArray(data, dims=("sample",), attrs=attrs)
+    return out

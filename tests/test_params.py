@@ -414,3 +414,30 @@ def test_profile_link_keys_are_the_tree_values() -> None:
     assert set(PROFILE_LINK_KEYS) - set(tree_values(full)) <= {"fong"} | set(
         tree_values(PatientProfile(fong=2))
     )
+
+
+# ----------------------------------------------------------------------------- with_values
+
+
+def test_with_values_sets_copies_and_checks():
+    from decisionmodel.params import with_values
+
+    specs = {
+        "p": {"distribution": "beta", "alpha": 2, "beta": 5, "source": "s"},
+        "c": {"value": 10},
+    }
+    ds = sample_parameters(specs, 4, 3)
+    before = ds["p"].values.copy()
+    out = with_values(ds, {"p": 0.5, "c": [1, 2, 3, 4], "new": 7})
+    assert out["p"].values.tolist() == [0.5] * 4 and out["p"].attrs == ds["p"].attrs
+    assert out["c"].values.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert out["new"].dims == ("sample",) and out["new"].values.tolist() == [7.0] * 4
+    np.testing.assert_array_equal(ds["p"].values, before)  # the input is unchanged
+    for bad, why in [
+        ({"p": [0.1, 0.2]}, "4 values"),
+        ({"p": "x"}, "not a number"),
+        ({"p": np.nan}, "finite"),
+        ({"p": [[0.1] * 4]}, "shape"),
+    ]:
+        with pytest.raises(ParameterError, match=why):
+            with_values(ds, bad)
