@@ -622,7 +622,7 @@ def _values(da: Any) -> list[float | None]:
 
 def _load(args: argparse.Namespace) -> dict[str, Any]:
     """Read the files, check them against each other; return the estimator arguments."""
-    import numpy as np
+    from decisionmodel.rng import as_generator
 
     if args.outputs and (args.costs or args.effects):
         raise VOIInputError("give net benefit (--outputs) or --costs and --effects, not both")
@@ -686,7 +686,7 @@ def _load(args: argparse.Namespace) -> dict[str, Any]:
         data["inputs"] = inputs
         spread = inputs.max() - inputs.min()
         data["constant"] = [c for c in inputs.columns if not spread[c] > 0]
-    data["rng"] = np.random.default_rng(args.seed)
+    data["rng"] = as_generator(args.seed)
     return data
 
 

@@ -37,6 +37,7 @@ import xarray as xr
 from scipy import optimize, stats
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 
 Discounting = Literal["continuous", "discrete"]
 
@@ -525,7 +526,7 @@ def enbs_optimum(
     smooth: bool = False,
     draws: int = 1000,
     level: float = 0.95,
-    rng: np.random.Generator | int | None = None,
+    rng: RNGLike | None = None,
 ) -> xr.Dataset:
     """Optimal sample size and maximum ENBS, with their uncertainty.
 
@@ -548,8 +549,10 @@ def enbs_optimum(
         Draws used for the uncertainty of the optimum.
     level : float, default 0.95
         Coverage of the reported intervals.
-    rng : numpy.random.Generator, int or None
-        Random source for the draws.
+    rng : numpy.random.Generator, SeedSequence or int
+        Random numbers for the draws, normalised by :func:`decisionmodel.rng.as_generator`.
+        Required: the uncertainty of the optimum is always drawn, and ``None`` raises that
+        function's TypeError (nothing defaults to a fixed seed).
 
     Returns
     -------
@@ -588,10 +591,10 @@ def enbs_optimum(
     >>> ns = [10, 50, 200, 1000]
     >>> res = enbs({n: evsi_exact(n) for n in ns}, pop_per_year=10_000, horizon=10,
     ...            discount=0.035, cost_fixed=200_000, cost_per_patient=1500)
-    >>> opt = enbs_optimum(res)
+    >>> opt = enbs_optimum(res, rng=1)
     >>> int(opt["n_opt"]), round(float(opt["enbs_max"]) / 1e6, 2)
     (1000, 10.28)
-    >>> opt = enbs_optimum(res, smooth=True)
+    >>> opt = enbs_optimum(res, smooth=True, rng=1)
     >>> int(opt["n_opt"]), round(float(opt["enbs_max"]) / 1e6, 2)   # exact: 721, 10.39
     (686, 10.38)
     """
@@ -608,7 +611,7 @@ def enbs_optimum(
         raise VOIInputError(
             f"smooth=True needs EVSI at 3 or more sample sizes, got {n.size}; use smooth=False"
         )
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    gen = as_generator(rng)
     attrs = enbs_result.attrs
     pe = enbs_result["pop_evsi"]
     ps = enbs_result["pop_evsi_se"]

@@ -37,6 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
@@ -165,6 +166,19 @@ def _se_from_draws(
     return draws.std(axis=1, ddof=1)
 
 
+def _generator(rng: RNGLike | None, se: bool) -> np.random.Generator | None:
+    """The one generator of a regression EVPPI, or None when nothing need draw.
+
+    Standard errors always draw, so ``se=True`` needs ``rng`` (the TypeError of
+    :func:`~decisionmodel.rng.as_generator` otherwise); without them only a Gaussian-process
+    fit draws, and :func:`~decisionmodel.voi.regression.fit_regression` asks for ``rng``
+    then.
+    """
+    if rng is None and not se:
+        return None
+    return as_generator(rng)
+
+
 def _check_method(method: str) -> None:
     if method not in (*REGRESSION_METHODS, "nested"):
         raise VOIInputError(
@@ -184,7 +198,7 @@ def evppi(
     wtp: Any = None,
     se: bool = True,
     n_se_draws: int = 500,
-    rng: np.random.Generator | int | None = None,
+    rng: RNGLike | None = None,
     **options: Any,
 ) -> xr.Dataset:
     """Expected value of partial perfect information for one or several parameter groups.
@@ -216,9 +230,12 @@ def evppi(
         Compute standard errors from ``n_se_draws`` draws of the regression's fitted values.
     n_se_draws : int
         Posterior draws for the standard error (voi's ``B``).
-    rng : numpy.random.Generator or int, optional
-        Random numbers for the SE draws and the GP subsample; default seed 0, so results are
-        reproducible.
+    rng : numpy.random.Generator, SeedSequence or int
+        Random numbers for the SE draws and the GP subsamples, normalised by
+        :func:`decisionmodel.rng.as_generator` (one generator for all groups). Required
+        whenever the estimate draws: with ``se=True``, and for a Gaussian-process fit
+        (``method="gp"``, or ``"auto"`` on more than 4 parameters); ``se=False`` with a GAM
+        or linear fit draws nothing and needs none. Nothing defaults to a fixed seed.
     **options
         Regression options (``k``, ``smoothing``, ``select`` for ``"gam"``; ``n_hyper``,
         ``n_inducing`` for ``"gp"``) or the nested-MC options above.
@@ -240,6 +257,8 @@ def evppi(
     ------
     VOIInputError
         For inconsistent inputs, unknown parameters, methods or options.
+    TypeError
+        ``rng`` is None and the estimate draws (see ``rng``).
 
     Notes
     -----
@@ -256,7 +275,7 @@ def evppi(
     >>> x = pd.DataFrame({"a": rng.normal(size=4000), "b": rng.normal(size=4000)})
     >>> inb = 100 * x["a"] + 20 * x["b"] ** 2
     >>> nb = pd.DataFrame({"old": np.zeros(4000), "new": inb})
-    >>> out = evppi(nb, x, [["a"], ["b"], ["a", "b"]])
+    >>> out = evppi(nb, x, [["a"], ["b"], ["a", "b"]], rng=0)
     >>> out["value"].dims, out["group"].values.tolist()
     (('group',), ['a', 'b', 'a,b'])
     >>> out["value"].values.round(1).tolist()    # closed forms: 30.7, 0 (b never flips it), 32.0
@@ -290,11 +309,11 @@ def evppi(
     n_se_draws = int(n_se_draws)
     if se and n_se_draws < 2:
         raise VOIInputError(f"n_se_draws must be at least 2, got {n_se_draws}")
-    rng = np.random.default_rng(0 if rng is None else rng)
     resp = _Responses(nb, costs, effects, wtp)
     df = as_inputs(inputs, resp.net.n_samples)
     groups = parameter_groups(pars, list(df.columns))
-    return _evppi_regression(resp, df, groups, method, se, n_se_draws, rng, options)
+    gen = _generator(rng, se)
+    return _evppi_regression(resp, df, groups, method, se, n_se_draws, gen, options)
 
 
 @single_threaded_blas
@@ -305,7 +324,7 @@ def _evppi_regression(
     method: str,
     se: bool,
     n_se_draws: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None,
     options: dict,
 ) -> xr.Dataset:
     net = resp.net
@@ -370,7 +389,7 @@ def evppi_nested(
     sample_conditional: Callable[[pd.Series, int, np.random.Generator], Any] | None = None,
     debias: bool = False,
     max_rows: int = 250_000,
-    rng: np.random.Generator | int | None = None,
+    rng: RNGLike | None = None,
 ) -> xr.Dataset:
     """EVPPI by two-level (nested) Monte Carlo, for a model that can be re-run.
 
@@ -410,8 +429,10 @@ def evppi_nested(
         Subtract the estimated inner-sample bias.
     max_rows : int
         Rows per model call (memory bound).
-    rng : numpy.random.Generator or int, optional
-        Default seed 0.
+    rng : numpy.random.Generator, SeedSequence or int
+        Random numbers for the outer and inner draws (passed to ``sample_inputs`` and
+        ``sample_conditional``), normalised by :func:`decisionmodel.rng.as_generator`;
+        required (nested Monte Carlo always draws): ``None`` raises its TypeError.
 
     Returns
     -------
@@ -449,7 +470,7 @@ def evppi_nested(
         raise VOIInputError("model and sample_inputs must be callables")
     if sample_conditional is not None and not callable(sample_conditional):
         raise VOIInputError("sample_conditional must be a callable")
-    rng = np.random.default_rng(0 if rng is None else rng)
+    rng = as_generator(rng)
     max_rows = max(int(max_rows), n_inner)
     outer_all = as_inputs(sample_inputs(n_outer, rng))
     if len(outer_all) != n_outer:
@@ -539,7 +560,7 @@ def evppi_rank(
     wtp: Any = None,
     se: bool = True,
     n_se_draws: int = 500,
-    rng: np.random.Generator | int | None = None,
+    rng: RNGLike | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Single-parameter EVPPI for every parameter, sorted descending (information ranking).
@@ -574,7 +595,6 @@ def evppi_rank(
         raise VOIInputError(
             "evppi_rank uses a regression method; run evppi_nested per parameter instead"
         )
-    rng = np.random.default_rng(0 if rng is None else rng)
     resp = _Responses(nb, costs, effects, wtp)
     if resp.M.shape[0] != 1:
         raise VOIInputError(
@@ -586,7 +606,8 @@ def evppi_rank(
     if not groups:
         raise VOIInputError("pars: no parameters to rank")
     _check_method(method)
-    res = _evppi_regression(resp, df, groups, method, se, int(n_se_draws), rng, options)
+    gen = _generator(rng, se)
+    res = _evppi_regression(resp, df, groups, method, se, int(n_se_draws), gen, options)
     ev, ev_se = evpi_values(resp.net)
     value = np.atleast_1d(res["value"].values).reshape(-1)
     sev = np.atleast_1d(res["se"].values).reshape(-1)

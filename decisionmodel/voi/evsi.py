@@ -37,6 +37,7 @@ Jalal H, Alarid-Escudero F (2018) MDM 38:174.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ import xarray as xr
 from scipy import optimize
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 from decisionmodel.voi.inputs import NetBenefit, as_inputs, as_net_benefit
 from decisionmodel.voi.studies import StudyDesign, as_mapping, get_study
 
@@ -616,13 +618,19 @@ class _Context:
     df: pd.DataFrame
     out: _Outcomes
     ns: np.ndarray
-    rng: np.random.Generator
+    rng_source: RNGLike | None
     se: bool
     se_draws: int
     regression: str
     regression_options: Mapping[str, Any]
     pars: Any
     options: Mapping[str, Any]
+
+    @functools.cached_property
+    def rng(self) -> np.random.Generator:
+        """The generator of ``rng_source``, made when a method first draws (one for the run);
+        ``None`` raises :func:`~decisionmodel.rng.as_generator`'s TypeError then."""
+        return as_generator(self.rng_source)
 
 
 _DISPATCH = {
@@ -644,7 +652,7 @@ def evsi(
     costs: Any = None,
     effects: Any = None,
     wtp: Any = None,
-    rng: Any = None,
+    rng: RNGLike | None = None,
     se: bool = True,
     **options: Any,
 ) -> xr.Dataset:
@@ -673,8 +681,11 @@ def evsi(
         the design's columns in order.
     costs, effects, wtp : optional
         Cost and effect draws with a WTP grid, instead of ``nb``.
-    rng : int, Generator or None
-        Seed or generator for data simulation and standard errors.
+    rng : numpy.random.Generator, SeedSequence or int
+        Random numbers for the simulated data sets and the standard errors, normalised by
+        :func:`decisionmodel.rng.as_generator`. Required whenever the method draws: always
+        for ``"regression"``, ``"is"`` and ``"mm"``; for ``"gaussian"`` when ``se=True`` or
+        ``n0`` is estimated. Nothing defaults to a fixed seed.
     se : bool
         Compute standard errors (regression-parameter uncertainty for ``"regression"``,
         ``"mm"`` and ``"gaussian"``; Monte Carlo error over data sets for ``"is"``).
@@ -703,6 +714,8 @@ def evsi(
     VOIInputError
         Unknown method, design, parameter or option; n not a positive integer; a method
         needing a likelihood, model or posterior the design lacks.
+    TypeError
+        ``rng`` is None and the method draws (see ``rng``).
 
     Examples
     --------
@@ -757,7 +770,7 @@ def evsi(
         df=df,
         out=_outcomes(net, nb, costs, effects),
         ns=ns,
-        rng=np.random.default_rng(rng),
+        rng_source=rng,
         se=bool(se),
         se_draws=se_draws,
         regression=regression,

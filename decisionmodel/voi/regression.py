@@ -82,6 +82,7 @@ from scipy.interpolate import BSpline
 from scipy.spatial import cKDTree
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 
 __all__ = ["METHODS", "RegressionFit", "fit_regression"]
 
@@ -164,7 +165,7 @@ class RegressionFit:
     _posteriors: list[_Posterior] = field(default_factory=list, repr=False)
 
     @single_threaded_blas
-    def sample_fitted(self, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    def sample_fitted(self, n_draws: int, rng: RNGLike) -> np.ndarray:
         """Draws of the fitted values from the fit's approximate posterior.
 
         The coefficients of each response are drawn from N(β̂, V_β) (the Bayesian posterior
@@ -175,7 +176,10 @@ class RegressionFit:
         ----------
         n_draws : int
             Number of draws.
-        rng : numpy.random.Generator
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers (normalised by :func:`decisionmodel.rng.as_generator`; a
+            generator is used as it is, so successive calls continue its stream). ``None``
+            raises its TypeError.
 
         Returns
         -------
@@ -185,6 +189,7 @@ class RegressionFit:
         n_draws = int(n_draws)
         if n_draws < 0:
             raise VOIInputError(f"n_draws must be >= 0, got {n_draws}")
+        rng = as_generator(rng)
         n, d = self.fitted.shape
         out = np.empty((n_draws, n, d))
         if not self._posteriors:
@@ -858,7 +863,7 @@ def fit_regression(
     Y: np.ndarray,
     method: str = "auto",
     *,
-    rng: np.random.Generator | None = None,
+    rng: RNGLike | None = None,
     **options: Any,
 ) -> RegressionFit:
     """Nonparametric regression of several responses on the same inputs.
@@ -873,9 +878,11 @@ def fit_regression(
         parameters / hyperparameters.
     method : {"auto", "gam", "gp", "linear"}
         ``"auto"``: ``"gam"`` for at most 4 inputs, ``"gp"`` otherwise.
-    rng : numpy.random.Generator, optional
-        Used by ``"gp"`` (subsample for the hyperparameters, inducing points). Default: a
-        generator seeded with 0, so results are reproducible.
+    rng : numpy.random.Generator, SeedSequence or int, optional
+        Used only by ``"gp"`` (the subsamples for the hyperparameters, the inducing points
+        and the nearest-neighbour noise estimate), normalised by
+        :func:`decisionmodel.rng.as_generator`; a GP fit without it raises that function's
+        TypeError. The other methods draw nothing and ignore it.
     **options
         Method options. ``gam``: ``k`` (basis size per margin), ``smoothing`` ("reml" |
         "gcv"), ``select`` (bool, penalise the null space too; default True). ``gp``:
@@ -889,6 +896,8 @@ def fit_regression(
     ------
     VOIInputError
         For mismatched shapes, non-finite values, an unknown method or option.
+    TypeError
+        ``rng`` is None and the fit is a Gaussian process.
 
     Examples
     --------
@@ -950,9 +959,7 @@ def fit_regression(
     if method == "gam":
         fitted, edf, posts, details = _fit_gam(Xs, Ya, **options)
     elif method == "gp":
-        if rng is None:
-            rng = np.random.default_rng(0)
-        fitted, edf, posts, details = _fit_gp(Xs, Ya, rng, **options)
+        fitted, edf, posts, details = _fit_gp(Xs, Ya, as_generator(rng), **options)
     else:
         fitted, edf, posts, details = _fit_linear(Xs, Ya)
     resid_sd, r2, kidx, _ = _summaries(Ya, fitted, edf, Xs)

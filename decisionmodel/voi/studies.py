@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 
 __all__ = [
     "BinaryStudy",
@@ -76,10 +77,6 @@ __all__ = [
 _CHUNK_ELEMENTS = 2_000_000
 #: Stand-in for log(0): exp() of it is exactly 0 and 0 times it is 0 (unlike -inf).
 _LOG_ZERO = -1e10
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _sample_size(n: Any, minimum: int = 1) -> int:
@@ -196,7 +193,7 @@ class StudyDesign:
         for p in self.pars:
             _column(inputs, p, self.name)
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         """One simulated data set per row of ``inputs`` (a DataFrame with one row per draw)."""
         raise NotImplementedError
 
@@ -204,7 +201,9 @@ class StudyDesign:
         """Summary statistics (N, k) of simulated data, the regressors of the regression method."""
         return data.to_numpy(dtype=float)
 
-    def simulate_summary(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> np.ndarray:
+    def simulate_summary(
+        self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None
+    ) -> np.ndarray:
         """:meth:`simulate` followed by :meth:`summary`."""
         n = self.check_n(n)
         return self.summary(self.simulate(inputs, n, rng), n)
@@ -274,10 +273,10 @@ class BinaryStudy(StudyDesign):
                 f"{self.name}: probabilities in column {self.p!r} must lie in [0, 1]"
             )
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         n = self.check_n(n)
         p = _column(inputs, self.p, self.name)
-        return pd.DataFrame({"events": _rng(rng).binomial(n, p).astype(float)})
+        return pd.DataFrame({"events": as_generator(rng).binomial(n, p).astype(float)})
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
         slope, offset = _binomial_terms(_column(inputs, self.p, self.name), n)
@@ -293,7 +292,7 @@ class BinaryStudy(StudyDesign):
     def posterior(self, data, n, size, rng, inputs):
         a, b = self._prior(inputs)
         x = float(np.asarray(data["events"])[0])
-        return pd.DataFrame({self.p: _rng(rng).beta(a + x, b + n - x, size)})
+        return pd.DataFrame({self.p: as_generator(rng).beta(a + x, b + n - x, size)})
 
     def prior_n0(self, inputs):
         a, b = self._prior(inputs)
@@ -340,9 +339,9 @@ class BinaryTwoArmStudy(StudyDesign):
                     f"{self.name}: probabilities in column {col!r} must lie in [0, 1]"
                 )
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         n = self.check_n(n)
-        rng = _rng(rng)
+        rng = as_generator(rng)
         p1 = _column(inputs, self.p1, self.name)
         p2 = _column(inputs, self.p2, self.name)
         return pd.DataFrame(
@@ -374,7 +373,7 @@ class BinaryTwoArmStudy(StudyDesign):
 
     def posterior(self, data, n, size, rng, inputs):
         (a1, b1), (a2, b2) = self._priors(inputs)
-        rng = _rng(rng)
+        rng = as_generator(rng)
         x1 = float(np.asarray(data["events1"])[0])
         x2 = float(np.asarray(data["events2"])[0])
         return pd.DataFrame(
@@ -452,9 +451,9 @@ class NormalMeanStudy(StudyDesign):
     def summary_names(self) -> tuple[str, ...]:
         return ("xbar", "s") if self.estimate_sd else ("xbar",)
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         n = self.check_n(n)
-        rng = _rng(rng)
+        rng = as_generator(rng)
         mu = _column(inputs, self.mu, self.name)
         sd = self._sd(inputs)
         out = {"xbar": mu + sd / np.sqrt(n) * rng.standard_normal(len(mu))}
@@ -500,7 +499,9 @@ class NormalMeanStudy(StudyDesign):
         xbar = float(np.asarray(data["xbar"])[0])
         prec = 1 / s0**2 + n / float(self.sd) ** 2
         mean = (m0 / s0**2 + n * xbar / float(self.sd) ** 2) / prec
-        return pd.DataFrame({self.mu: mean + _rng(rng).standard_normal(size) / np.sqrt(prec)})
+        return pd.DataFrame(
+            {self.mu: mean + as_generator(rng).standard_normal(size) / np.sqrt(prec)}
+        )
 
     def prior_n0(self, inputs):
         _, s0 = self._prior(inputs)
@@ -626,9 +627,9 @@ class SurvivalTwoArmStudy(StudyDesign):
             exposure[start:stop] = np.where(event, tk, ck).sum(axis=1)
         return events, exposure
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         n = self.check_n(n)
-        rng = _rng(rng)
+        rng = as_generator(rng)
         lam, h = self._rates(inputs)
         dc, ec = self._arm(lam, n, rng)
         dt, et = self._arm(lam * h, n, rng)
@@ -728,9 +729,9 @@ class CustomStudy(StudyDesign):
     def has_posterior(self) -> bool:
         return self.posterior_fn is not None
 
-    def simulate(self, inputs: pd.DataFrame, n: int, rng: Any = None) -> pd.DataFrame:
+    def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
         n = self.check_n(n)
-        out = self.simulate_fn(inputs, n, _rng(rng))
+        out = self.simulate_fn(inputs, n, as_generator(rng))
         if isinstance(out, pd.Series):
             out = out.to_frame()
         if not isinstance(out, pd.DataFrame):
@@ -773,7 +774,7 @@ class CustomStudy(StudyDesign):
     def posterior(self, data, n, size, rng, inputs):
         if self.posterior_fn is None:
             return super().posterior(data, n, size, rng, inputs)
-        out = pd.DataFrame(self.posterior_fn(data, n, size, _rng(rng)))
+        out = pd.DataFrame(self.posterior_fn(data, n, size, as_generator(rng)))
         missing = [p for p in self.pars if p not in out.columns]
         if missing:
             raise VOIInputError(

@@ -131,7 +131,7 @@ def test_regression_on_the_shipped_data_reproduces_the_sample_oracle(voi_ref):
     study = custom_study(
         lambda df, n, rng: shipped[[f"xbar_n{n}"]].rename(columns=lambda c: "xbar")
     )
-    res = evsi(nb, inputs, study=study, n=NS, se=False)
+    res = evsi(nb, inputs, study=study, n=NS, se=False, rng=0)
     for n in NS:
         q = truth["quantities"][f"evsi:n={n}"]
         tol = max(0.15 * q["sample_oracle_reg"], 0.01 * truth["quantities"]["evpi"]["truth"])
@@ -279,6 +279,7 @@ def test_importance_sampling_equals_a_naive_loop(leave_one_out):
         leave_one_out=leave_one_out,
         block=7,
         nsim=n_draws,
+        rng=0,
     )
     values = nb.to_numpy()
     post = np.empty((n_draws, 3))

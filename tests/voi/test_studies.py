@@ -246,11 +246,11 @@ def test_custom_study_wraps_a_user_function():
 def test_custom_study_output_is_checked():
     draws = pd.DataFrame({"mu": np.zeros(5)})
     with pytest.raises(VOIInputError, match="returned 3 rows"):
-        custom_study(lambda d, n, r: np.zeros(3)).simulate(draws, 2)
+        custom_study(lambda d, n, r: np.zeros(3)).simulate(draws, 2, rng=0)
     with pytest.raises(VOIInputError, match="parameter columns"):
-        custom_study(lambda d, n, r: d[["mu"]]).simulate(draws, 2)
+        custom_study(lambda d, n, r: d[["mu"]]).simulate(draws, 2, rng=0)
     with pytest.raises(VOIInputError, match="NaN"):
-        custom_study(lambda d, n, r: np.full(5, np.nan)).simulate(draws, 2)
+        custom_study(lambda d, n, r: np.full(5, np.nan)).simulate(draws, 2, rng=0)
     with pytest.raises(VOIInputError, match="shape"):
         custom_study(lambda d, n, r: np.zeros(5), loglik=lambda y, d, n: np.zeros(3)).loglik(
             pd.DataFrame({"x1": [0.0]}), draws, 2
