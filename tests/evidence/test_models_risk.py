@@ -9,7 +9,7 @@ closed forms. Tests marked ``slow`` run real NUTS fits: recovery of known parame
 data simulated here, and the fits on the shipped evidence (posterior-predictive checks,
 R-hat <= 1.01, bulk and tail ESS >= 400, no divergences).
 
-Published numbers come from /work/shared/evidence/EVIDENCE.md, which cites the papers:
+Published numbers, as the project's evidence dossier reports them, come from the papers:
 Robertson DJ et al. Cancer 2009;115:752-9 (30-/90-day mortality 4.0 % / 8.2 %, n = 3957);
 Allen VB et al. Cochrane Database Syst Rev 2016;7:CD009323 (staging laparoscopy
 sensitivity 64.4 %, 50.1-76.6 %); Finlay IG et al. Br J Surg 1988;75:641-4 (doubling times
