@@ -64,7 +64,7 @@ def test_the_import_contracts_hold() -> None:
         ("params.py", "import decisionmodel.tree", "params does not import the tree package"),
         (
             "clinical/fong.py",
-            "from decisionmodel.evidence.models_survival import COHORTS",
+            "from decisionmodel.evidence.models.crlm_survival import COHORTS",
             "clinical definitions do not import the evidence layer",
         ),
         ("tree/formula.py", "import decisionmodel.tree.evaluate", "tree layers:"),
@@ -75,6 +75,11 @@ def test_the_import_contracts_hold() -> None:
             "the core (tree, params, clinical) imports neither",
         ),
         ("clinical/kinetics.py", "import pymc", "does not import PyMC, PyTensor or ArviZ"),
+        (
+            "evidence/models/systemic_survival.py",
+            "from decisionmodel.evidence.models.crlm_survival import COHORTS",
+            "an evidence model's module imports no other model's module",
+        ),
         (
             "vocabulary.py",
             "import decisionmodel.params",

@@ -17,7 +17,7 @@ criterion name            definition (boundaries exactly as published)
 ========================  ==========================================================
 
 :data:`FONG_CRITERIA` lists the names in this order; the survival evidence model
-(:mod:`decisionmodel.evidence.models_survival`) takes its covariate names and their order
+(:mod:`decisionmodel.evidence.models.crlm_survival`) takes its covariate names and their order
 from it.
 
 The published score strata (:data:`FONG_STRATA`: n, 5-year overall survival, median overall

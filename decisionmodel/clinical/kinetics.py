@@ -13,7 +13,7 @@ so the time from a residual burden ``N_residual`` to a burden ``N`` is
 Both times are returned in **months** (:data:`DAYS_PER_MONTH` = 365.25 / 12 days) from
 growth rates **per day**, and are vectorised over arrays or ``xarray.DataArray`` of draws,
 e.g. the posterior draws of ``growth_rate_crlm`` of the ``tumour_kinetics`` evidence model
-(:mod:`decisionmodel.evidence.models_risk`), whose defaults these are.
+(:mod:`decisionmodel.evidence.models.tumour_kinetics`), whose defaults these are.
 
 Default burdens (cells):
 
@@ -33,7 +33,7 @@ R2 residual       10^9      macroscopic residual disease: a detectable burden le
 ================  ========  =============================================================
 
 The R0/R1/R2 burdens are :data:`RESIDUAL_LOG10_CELLS`, which the evidence model
-(:mod:`decisionmodel.evidence.models_risk`) takes for its ``regrowth_time_r*_crlm_mo``
+(:mod:`decisionmodel.evidence.models.tumour_kinetics`) takes for its ``regrowth_time_r*_crlm_mo``
 outputs, as it takes :data:`DAYS_PER_MONTH`; :func:`regrowth_days` is the kernel in days.
 
 Worked numbers of the dossier (DT 86 days, occult CRLM, Finlay IG et al. *Br J Surg*
@@ -393,9 +393,10 @@ def dfi_growth_rate_bound(
     With one seed cell and a 12-month DFI, ``r_DFI`` ~ 0.057 per day (doubling time 12
     days), far faster than measured doubling times of colorectal liver metastases (71-155
     days): such metastases were seeded long before the primary was removed, and the upper
-    bound is the informative one. :func:`decisionmodel.evidence.models_risk.growth_rate_given_dfi`
-    conditions growth-rate draws on a DFI under the first reading (growth from
-    ``n_start`` starting at the resection).
+    bound is the informative one.
+    :func:`decisionmodel.evidence.models.tumour_kinetics.growth_rate_given_dfi` conditions
+    growth-rate draws on a DFI under the first reading (growth from ``n_start`` starting at
+    the resection).
 
     Parameters
     ----------

@@ -32,7 +32,7 @@ key                    value
 Booleans are ``yes``/``no``/``true``/``false`` (any case). Contradictions are errors: a Fong
 score that the stated criteria cannot give, an M1 category that the stated sites do not
 have. :func:`survival_covariates` turns a profile into the covariates of
-:func:`decisionmodel.evidence.models_survival.profile_log_hr`; :func:`tree_values` into
+:func:`decisionmodel.evidence.models.crlm_profile.profile_log_hr`; :func:`tree_values` into
 numbers for tree parameters declared with ``profile: KEY``.
 
 Examples
@@ -537,7 +537,7 @@ def format_profile_items(profile: PatientProfile) -> list[str]:
 def survival_covariates(profile: PatientProfile) -> dict[str, Any]:
     """Covariates of the survival evidence model for this profile.
 
-    The keys accepted by :func:`decisionmodel.evidence.models_survival.profile_log_hr`,
+    The keys accepted by :func:`decisionmodel.evidence.models.crlm_profile.profile_log_hr`,
     omitting what the profile does not state (the model keeps the pooled mix):
 
     * ``fong``: the criterion names met when all five raw criteria are stated (each

@@ -10,7 +10,7 @@ rectum chapter (Jessup JM et al.):
   metastases.
 
 Distant (non-regional) lymph nodes count as one site. The survival evidence model of
-colorectal liver metastases (:mod:`decisionmodel.evidence.models_survival`) uses
+colorectal liver metastases (:mod:`decisionmodel.evidence.models.crlm_survival`) uses
 *extrahepatic disease* (Kanas 2012; Fong 1999: an independent predictor not in the score):
 any metastatic site other than the liver (:func:`is_extrahepatic`).
 

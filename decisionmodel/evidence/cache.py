@@ -5,7 +5,10 @@ engine; no pickle) under a name made of the model's name and its **cache key**: 
 SHA-256 of a canonical JSON document holding
 
 * the model's name and ``version``, and the SHA-256 of the source text of the module
-  defining its ``build`` function (so editing the model invalidates its posteriors);
+  defining its ``build`` function and of the shared modules it imports (the modules of its
+  own package and of :data:`MODEL_SOURCE_PACKAGES`, transitively; see
+  :func:`source_digest`), so editing the model or a kernel it uses invalidates its
+  posteriors, and editing another model's module does not;
 * the SHA-256 of the bytes of each evidence file the model reads (``spec.files``);
 * the seed and the sampler settings (sampler, draws, tune, chains) and the versions of
   PyMC and of the sampler.
@@ -52,8 +55,10 @@ True
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+import importlib
 import importlib.metadata
 import inspect
 import json
@@ -62,6 +67,7 @@ import marshal
 import os
 import platform
 import secrets
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,6 +84,7 @@ __all__ = [
     "CACHE_ENV",
     "CACHE_FORMAT",
     "COMPILE_FLAGS",
+    "MODEL_SOURCE_PACKAGES",
     "cache_dir",
     "cache_key",
     "cache_paths",
@@ -93,6 +100,7 @@ __all__ = [
     "provenance",
     "save",
     "source_digest",
+    "source_modules",
 ]
 
 _log = logging.getLogger(__name__)
@@ -156,8 +164,108 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: packages whose modules a model module may import as part of the model's definition
+#: (the clinical constants and kernels the models use), besides the model's own package:
+#: their source is part of the model's cache key
+MODEL_SOURCE_PACKAGES: tuple[str, ...] = ("decisionmodel.clinical",)
+
+
+def _package(module: Any) -> str:
+    name = module.__name__
+    return name if hasattr(module, "__path__") else name.rpartition(".")[0]
+
+
+def _imported_names(module: Any) -> set[str]:
+    """The modules (and ``module.name`` candidates of ``from module import name``) that the
+    import statements of ``module`` name, wherever they are (module level or in a function)."""
+    tree = ast.parse(inspect.getsource(module))
+    package = _package(module)
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)
+    return out
+
+
+def _as_module(name: str) -> Any:
+    """The module of that name, or None (``name`` may be a function of a module)."""
+    mod = sys.modules.get(name)
+    if mod is None:
+        parent = sys.modules.get(name.rpartition(".")[0])
+        if parent is not None and not hasattr(parent, "__path__"):
+            return None  # an attribute of a plain module
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            return None
+    return mod if inspect.ismodule(mod) else None
+
+
+def _shared_modules(module: Any) -> list[Any]:
+    """The modules ``module`` imports, directly or through each other, that belong to the
+    model's definition: the submodules of its own package and the modules of
+    :data:`MODEL_SOURCE_PACKAGES`."""
+    package = _package(module)
+
+    def relevant(name: str) -> bool:
+        if package and name.startswith(package + "."):
+            return True
+        return any(name == p or name.startswith(p + ".") for p in MODEL_SOURCE_PACKAGES)
+
+    seen: dict[str, Any] = {module.__name__: module}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        try:
+            names = _imported_names(current)
+        except (OSError, TypeError, SyntaxError):
+            continue
+        for name in sorted(n for n in names if relevant(n) and n not in seen):
+            dep = _as_module(name)
+            if dep is not None and dep.__name__ not in seen:
+                seen[dep.__name__] = dep
+                todo.append(dep)
+    del seen[module.__name__]
+    return [seen[n] for n in sorted(seen)]
+
+
+def source_modules(func: Any) -> tuple[str, ...]:
+    """The modules whose source :func:`source_digest` covers: the module defining ``func``,
+    then the shared modules it imports (sorted).
+
+    Examples
+    --------
+    >>> from decisionmodel.evidence.models.systemic_survival import build_systemic_survival
+    >>> source_modules(build_systemic_survival)
+    ('decisionmodel.evidence.models.systemic_survival', 'decisionmodel.evidence.models.survival_kernels')
+    """
+    module = inspect.getmodule(getattr(inspect.unwrap(func), "func", inspect.unwrap(func)))
+    if module is None:
+        return ()
+    return (module.__name__, *(m.__name__ for m in _shared_modules(module)))
+
+
 def source_digest(func: Any) -> str:
-    """SHA-256 of the source text of the module defining ``func``.
+    """SHA-256 of the source text of the module defining ``func`` and of the shared modules
+    it imports.
+
+    The shared modules are those of the defining module's own package (for an evidence
+    model, :mod:`decisionmodel.evidence.models`: the kernels several models use) and of
+    :data:`MODEL_SOURCE_PACKAGES` that it imports, directly or through each other
+    (:func:`source_modules`). So editing a shared kernel changes the digest of every model
+    that imports it, and editing one model's module (even its docstring) changes that
+    model's digest only. A module importing no shared module has the digest of its own
+    source text; otherwise the digest is that of the module's digest followed by the sorted
+    digests of the shared modules (independent of their names).
 
     Falls back to the function's own source, then to its bytecode, when the module's
     source is not available (e.g. defined interactively). The digest is computed once
@@ -189,9 +297,15 @@ def _source_digest(func: Any) -> str:
         if obj is None:
             continue
         try:
-            return _sha256(inspect.getsource(obj).encode("utf-8"))
+            own = _sha256(inspect.getsource(obj).encode("utf-8"))
         except (OSError, TypeError):
             continue
+        if obj is not module:
+            return own
+        shared = sorted(
+            _sha256(inspect.getsource(m).encode("utf-8")) for m in _shared_modules(module)
+        )
+        return own if not shared else _sha256("\n".join([own, *shared]).encode("utf-8"))
     code = getattr(target, "__code__", None)
     if code is not None:
         return _sha256(marshal.dumps(code))

@@ -1,7 +1,7 @@
 """The registry of evidence models: one :class:`ModelSpec` per PyMC synthesis.
 
-A model module (``decisionmodel.evidence.models_risk``,
-``decisionmodel.evidence.models_survival``) exposes ``SPECS``, a list of
+A model module (one per model in :mod:`decisionmodel.evidence.models`, e.g.
+``decisionmodel.evidence.models.surgical_risk``) exposes ``SPECS``, a list of
 :class:`ModelSpec`; :data:`MODELS` collects them by name the first time it is read
 (lazily, so a model module may import this one without a circular import). A module
 that does not exist yet is skipped; an error *inside* an existing module propagates.
@@ -22,7 +22,8 @@ The contract
     ``lower``, ``upper``, ``passed``, ``source``).
 ``version``
     Bump when the model changes; it is part of the cache key (so is the source text
-    of the module that defines ``build``).
+    of the module that defines ``build`` and of the shared modules it imports: see
+    :func:`decisionmodel.evidence.cache.source_digest`).
 
 Examples
 --------
@@ -70,8 +71,11 @@ __all__ = [
 
 #: modules searched for ``SPECS`` (skipped when they do not exist)
 MODEL_MODULES: tuple[str, ...] = (
-    "decisionmodel.evidence.models_risk",
-    "decisionmodel.evidence.models_survival",
+    "decisionmodel.evidence.models.surgical_risk",
+    "decisionmodel.evidence.models.intraoperative",
+    "decisionmodel.evidence.models.tumour_kinetics",
+    "decisionmodel.evidence.models.crlm_survival",
+    "decisionmodel.evidence.models.systemic_survival",
 )
 
 #: columns of the frame returned by ``ModelSpec.checks``

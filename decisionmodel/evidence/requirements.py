@@ -22,7 +22,7 @@ __all__ = ["RULES", "missing_outputs"]
 
 
 def _surgical_risk(evidence: Mapping[str, EvidenceFile]) -> set[str]:
-    from decisionmodel.evidence.models_risk import _OUTPUT_PREFIX, surgical_risk_data
+    from decisionmodel.evidence.models.surgical_risk import _OUTPUT_PREFIX, surgical_risk_data
 
     out: set[str] = set()
     try:

@@ -138,6 +138,78 @@ def test_key_depends_on_the_source_of_the_build_module(tmp_path, monkeypatch):
     assert cache.source_digest(mod.build) != cache.source_digest(toy_build)
 
 
+def _toy_models(root: Path, name: str, *, kernel: str = "1", doc_a: str = "A.") -> None:
+    """A package ``name`` of two models sharing a kernel module, and one using none."""
+    pkg = root / name
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('"""Toy models."""\n')
+    (pkg / "kernels.py").write_text(f"def rate():\n    return {kernel}\n")
+    (pkg / "model_a.py").write_text(
+        f'"""{doc_a}"""\n\nfrom {name}.kernels import rate\n\n\ndef build(ev):\n    return rate()\n'
+    )
+    (pkg / "model_b.py").write_text(
+        '"""B."""\n\n\ndef build(ev):\n    from .kernels import rate\n\n    return rate()\n'
+    )
+    (pkg / "model_c.py").write_text('"""C."""\n\n\ndef build(ev):\n    return 3\n')
+
+
+def test_key_covers_the_shared_modules_a_model_imports(tmp_path, monkeypatch):
+    """Editing a kernel changes the key of every model importing it (at module level or in
+    a function, absolutely or relatively); editing one model's docstring changes its key
+    only; a model importing no shared module keeps the digest of its own source text."""
+    import hashlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    variants = {"base": {}, "kernel": {"kernel": "2"}, "doc": {"doc_a": "A, edited."}}
+    digests = {}
+    for variant, edits in variants.items():
+        name = f"toymodels_{variant}"
+        _toy_models(tmp_path, name, **edits)
+        digests[variant] = {
+            m: cache.source_digest(importlib.import_module(f"{name}.model_{m}").build)
+            for m in "abc"
+        }
+        assert cache.source_modules(importlib.import_module(f"{name}.model_b").build) == (
+            f"{name}.model_b",
+            f"{name}.kernels",
+        )
+    base, kernel, doc = digests["base"], digests["kernel"], digests["doc"]
+    assert kernel["a"] != base["a"] and kernel["b"] != base["b"] and kernel["c"] == base["c"]
+    assert doc["a"] != base["a"] and doc["b"] == base["b"] and doc["c"] == base["c"]
+    own = (tmp_path / "toymodels_base" / "model_c.py").read_bytes()
+    assert base["c"] == hashlib.sha256(own).hexdigest()
+    src_a = (tmp_path / "toymodels_base" / "model_a.py").read_bytes()
+    src_k = (tmp_path / "toymodels_base" / "kernels.py").read_bytes()
+    parts = [hashlib.sha256(src_a).hexdigest(), hashlib.sha256(src_k).hexdigest()]
+    assert base["a"] == hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def test_the_registered_models_key_their_own_module_and_the_shared_ones():
+    """Each evidence model's key covers its module, the shared kernels it uses and the
+    clinical definitions it imports; never another model's module."""
+    from decisionmodel.evidence.registry import MODEL_MODULES, load_models
+
+    models = "decisionmodel.evidence.models."
+    expected = {
+        "surgical_risk": {models + "risk_common"},
+        "intraoperative": {models + "risk_common"},
+        "tumour_kinetics": {models + "risk_common", "decisionmodel.clinical.kinetics"},
+        "crlm_survival": {
+            models + "survival_kernels",
+            models + "crlm_profile",
+            "decisionmodel.clinical.fong",
+        },
+        "systemic_survival": {models + "survival_kernels"},
+    }
+    specs = load_models()
+    assert list(specs) == list(expected)
+    for name, spec in specs.items():
+        own, *shared = cache.source_modules(spec.build)
+        assert own == models + name and own in MODEL_MODULES
+        assert set(shared) == expected[name], name
+        assert not set(shared) & set(MODEL_MODULES)
+
+
 # ----------------------------------------------------------------------------- save / load
 
 

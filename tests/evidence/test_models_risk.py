@@ -33,14 +33,15 @@ import xarray as xr
 from pymc.testing import mock_sample
 from scipy import special, stats
 
-from decisionmodel.clinical.kinetics import regrowth_days
+from decisionmodel.clinical.kinetics import DAYS_PER_MONTH, regrowth_days
 from decisionmodel.evidence import evidence_from_dict, load_all
-from decisionmodel.evidence import models_risk as mr
+from decisionmodel.evidence.models import intraoperative, surgical_risk, tumour_kinetics
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec, load_models
 from decisionmodel.exceptions import EvidenceModelError, MissingEvidenceError, ParameterError
 
 PRIORS = Path(__file__).resolve().parents[2] / "priors"
-SPECS = {spec.name: spec for spec in mr.SPECS}
+MODULES = (surgical_risk, intraoperative, tumour_kinetics)
+SPECS = {spec.name: spec for mod in MODULES for spec in mod.SPECS}
 
 SURGICAL_OUTPUTS = {
     *(f"p_mort30_{p}" for p in ("hepatectomy", "repeat_hepatectomy", "lung", "whipple")),
@@ -120,7 +121,7 @@ def test_specs_follow_the_registry_contract() -> None:
     for name, spec in SPECS.items():
         assert isinstance(spec, ModelSpec)
         assert spec.files == (name,)
-    found = load_models(["decisionmodel.evidence.models_risk"])
+    found = load_models([mod.__name__ for mod in MODULES])
     assert list(found) == list(SPECS)
 
 
@@ -139,7 +140,7 @@ def test_missing_area_or_data_is_an_evidence_model_error(evidence: dict[str, Any
 
 
 def test_surgical_data_rules(evidence: dict[str, Any]) -> None:
-    d = mr.surgical_risk_data(evidence).set_index("id")
+    d = surgical_risk.surgical_risk_data(evidence).set_index("id")
     # proportions with n become counts: Robertson 2009, 4.0 % and 8.2 % of 3957
     assert d.loc["robertson2009_mortality_30d", ["events", "n"]].tolist() == [158, 3957]
     assert d.loc["robertson2009_mortality_90d", ["events", "n"]].tolist() == [324, 3957]
@@ -172,7 +173,7 @@ def test_surgical_data_rules(evidence: dict[str, Any]) -> None:
 
 
 def test_surgical_nested_30_and_90_day_likelihood(evidence: dict[str, Any]) -> None:
-    design = mr._surgical_design(mr.surgical_risk_data(evidence))
+    design = surgical_risk._surgical_design(surgical_risk.surgical_risk_data(evidence))
     obs = list(design["obs"])
     i30, i90 = obs.index("robertson2009_mortality_30d"), obs.index("robertson2009_mortality_90d")
     # 30-day deaths out of n, then deaths on days 31-90 out of the 30-day survivors
@@ -228,7 +229,7 @@ def test_surgical_model_builds_with_named_variables_and_coords(evidence: dict[st
 
 def test_surgical_bypass_prior_is_the_dossier_default(evidence: dict[str, Any]) -> None:
     """logit-normal match of Beta(3.75, 71.25): exact mean digamma(a) - digamma(b)."""
-    mean, sd = mr._beta_logit_moments(3.75, 71.25)
+    mean, sd = surgical_risk._beta_logit_moments(3.75, 71.25)
     draws = special.logit(np.random.default_rng(0).beta(3.75, 71.25, 200_000))
     assert mean == pytest.approx(draws.mean(), abs=0.01)
     assert sd == pytest.approx(draws.std(), abs=0.01)
@@ -249,7 +250,7 @@ def test_surgical_parameterisation_is_the_plain_random_effects_model(
     mu = post["mu"].sel(procedure="hepatectomy", outcome="mortality_30d").values.ravel()
     studies = [s for s in post["theta"].coords["study"].values if ":hepatectomy:mortality" in s]
     assert len(studies) == 4
-    m0, s0 = mr._MU_PRIOR["mortality_30d"]
+    m0, s0 = surgical_risk._MU_PRIOR["mortality_30d"]
     assert mu.mean() == pytest.approx(m0, abs=0.08)
     assert mu.std() == pytest.approx(s0, rel=0.05)
     dev = np.stack([post["theta"].sel(study=s).values.ravel() - mu for s in studies])
@@ -272,7 +273,7 @@ def test_surgical_outputs_and_prior_predictive_checks(evidence: dict[str, Any]) 
     checks = spec.checks(dt, evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS)
     assert len(checks) == 20
-    assert checks["target"].tolist() == mr.surgical_risk_data(evidence)["id"].tolist()
+    assert checks["target"].tolist() == surgical_risk.surgical_risk_data(evidence)["id"].tolist()
     assert checks["passed"].all(), checks[~checks["passed"]]  # prior predictive covers the data
 
 
@@ -280,7 +281,7 @@ def test_surgical_outputs_and_prior_predictive_checks(evidence: dict[str, Any]) 
 
 
 def test_intraoperative_data(evidence: dict[str, Any]) -> None:
-    d = mr.intraoperative_data(evidence)
+    d = intraoperative.intraoperative_data(evidence)
     series = d["series"].set_index("id")
     assert series.loc[
         "leal2016_unexpected_extrahepatic_disease", ["site", "events", "n"]
@@ -326,7 +327,7 @@ def test_intraoperative_model_outputs_and_checks(evidence: dict[str, Any]) -> No
 
 
 def test_kinetics_data(evidence: dict[str, Any]) -> None:
-    d = mr.kinetics_data(evidence).set_index("population")
+    d = tumour_kinetics.kinetics_data(evidence).set_index("population")
     assert list(d.index) == [
         "crlm_overt",
         "crlm_occult",
@@ -344,7 +345,7 @@ def test_kinetics_data(evidence: dict[str, Any]) -> None:
 
 def test_kinetics_quartile_covariance_matches_order_statistics() -> None:
     """The asymptotic covariance of normal sample quartiles, against simulation."""
-    chol = mr._quartile_chol()
+    chol = tumour_kinetics._quartile_chol()
     n = 400
     x = np.random.default_rng(3).standard_normal((4000, n))
     q = np.quantile(x, [0.25, 0.5, 0.75], axis=1).T
@@ -387,7 +388,7 @@ def test_kinetics_model_outputs_and_checks(evidence: dict[str, Any]) -> None:
     np.testing.assert_allclose(post["growth_rate"], np.log(2) / dt_new, rtol=1e-10)
     r = out["growth_rate_crlm"]
     expected = regrowth_days(r, 10.0**7, 10.0 ** post["log10_lethal_cells"])
-    np.testing.assert_allclose(out["regrowth_time_r0_crlm_mo"], expected / mr.DAYS_PER_MONTH)
+    np.testing.assert_allclose(out["regrowth_time_r0_crlm_mo"], expected / DAYS_PER_MONTH)
     checks = spec.checks(dt, evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS) and len(checks) == 10
     assert checks["passed"].all(), checks[~checks["passed"]]
@@ -430,14 +431,14 @@ def test_dfi_posterior_matches_the_conjugate_closed_form() -> None:
     a, b, sigma = math.log(math.log(2) / 75), 0.55, 0.25
     log_r = np.random.default_rng(4).normal(a, b, 400_000)
     n_start, n_detect, dfi = 1e7, 1e9, 12.0
-    w = mr.dfi_weights(np.exp(log_r), dfi, n_detect, n_start, sigma_log_dfi=sigma)
+    w = tumour_kinetics.dfi_weights(np.exp(log_r), dfi, n_detect, n_start, sigma_log_dfi=sigma)
     assert w.shape == log_r.shape and w.sum() == pytest.approx(1)
-    y = math.log(math.log(n_detect / n_start)) - math.log(dfi * mr.DAYS_PER_MONTH)
+    y = math.log(math.log(n_detect / n_start)) - math.log(dfi * DAYS_PER_MONTH)
     prec = 1 / b**2 + 1 / sigma**2
     mean, sd = (a / b**2 + y / sigma**2) / prec, prec**-0.5
     assert np.sum(w * log_r) == pytest.approx(mean, abs=0.005)
     assert math.sqrt(np.sum(w * (log_r - mean) ** 2)) == pytest.approx(sd, rel=0.02)
-    resampled = mr.growth_rate_given_dfi(
+    resampled = tumour_kinetics.growth_rate_given_dfi(
         np.exp(log_r), dfi, n_detect, n_start, sigma_log_dfi=sigma, rng=5
     )
     assert np.log(resampled).mean() == pytest.approx(mean, abs=0.005)
@@ -447,37 +448,39 @@ def test_dfi_posterior_matches_the_conjugate_closed_form() -> None:
 def test_dfi_with_a_sharp_likelihood_recovers_the_deterministic_rate() -> None:
     """With no noise, r = ln(N_detect / N_start) / DFI exactly."""
     r = np.random.default_rng(6).lognormal(math.log(0.01), 0.5, 200_000)
-    post = mr.growth_rate_given_dfi(r, 14.0, 1e9, 1e7, sigma_log_dfi=0.01, rng=0)
-    assert np.median(post) == pytest.approx(math.log(100) / (14.0 * mr.DAYS_PER_MONTH), rel=0.02)
+    post = tumour_kinetics.growth_rate_given_dfi(r, 14.0, 1e9, 1e7, sigma_log_dfi=0.01, rng=0)
+    assert np.median(post) == pytest.approx(math.log(100) / (14.0 * DAYS_PER_MONTH), rel=0.02)
 
 
 def test_dfi_conditioning_shifts_the_growth_rate_as_expected() -> None:
     prior = math.log(2) / np.random.default_rng(7).lognormal(math.log(75), 0.55, 50_000)
-    short = mr.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0)
-    long = mr.growth_rate_given_dfi(prior, 36, n_start=1e7, rng=0)
+    short = tumour_kinetics.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0)
+    long = tumour_kinetics.growth_rate_given_dfi(prior, 36, n_start=1e7, rng=0)
     # a short disease-free interval means fast growth, a long one slow growth
     assert np.median(short) > np.median(prior) > np.median(long)
     # a residual burden needs fewer doublings than one cell, so the same DFI means slower growth
-    from_cell = mr.growth_rate_given_dfi(prior, 60, n_start=1.0, rng=0)
-    from_residual = mr.growth_rate_given_dfi(prior, 60, n_start=1e5, rng=0)
+    from_cell = tumour_kinetics.growth_rate_given_dfi(prior, 60, n_start=1.0, rng=0)
+    from_residual = tumour_kinetics.growth_rate_given_dfi(prior, 60, n_start=1e5, rng=0)
     assert np.median(from_cell) > np.median(from_residual)
     # deterministic given rng; the result keeps shape and dims
-    np.testing.assert_array_equal(short, mr.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0))
+    np.testing.assert_array_equal(
+        short, tumour_kinetics.growth_rate_given_dfi(prior, 6, n_start=1e7, rng=0)
+    )
     da = xr.DataArray(prior.reshape(2, -1), dims=("chain", "draw"))
-    out = mr.growth_rate_given_dfi(da, 12, n_start=1e7, rng=0)
+    out = tumour_kinetics.growth_rate_given_dfi(da, 12, n_start=1e7, rng=0)
     assert isinstance(out, xr.DataArray) and out.dims == ("chain", "draw")
-    assert mr.dfi_weights(da, 12, n_start=1e7).dims == ("chain", "draw")
+    assert tumour_kinetics.dfi_weights(da, 12, n_start=1e7).dims == ("chain", "draw")
 
 
 def test_dfi_resampling_needs_an_explicit_rng() -> None:
     prior = math.log(2) / np.random.default_rng(7).lognormal(math.log(75), 0.55, 1_000)
     with pytest.raises(TypeError, match="rng is required"):
-        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=None)
+        tumour_kinetics.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=None)
     with pytest.raises(TypeError, match="required keyword-only argument: 'rng'"):
-        mr.growth_rate_given_dfi(prior, 12, n_start=1e7)  # type: ignore[call-arg]
+        tumour_kinetics.growth_rate_given_dfi(prior, 12, n_start=1e7)  # type: ignore[call-arg]
     np.testing.assert_array_equal(
-        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=3),
-        mr.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=np.random.default_rng(3)),
+        tumour_kinetics.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=3),
+        tumour_kinetics.growth_rate_given_dfi(prior, 12, n_start=1e7, rng=np.random.default_rng(3)),
     )
 
 
@@ -485,7 +488,7 @@ def test_dfi_conflicting_with_the_prior_warns() -> None:
     """From one cell, 10^9 cells in 12 months need DT ~ 12 days: far in the prior's tail."""
     prior = math.log(2) / np.random.default_rng(8).lognormal(math.log(75), 0.55, 20_000)
     with pytest.warns(UserWarning, match="effective sample size"):
-        mr.growth_rate_given_dfi(prior, 12, n_start=1.0, rng=0)
+        tumour_kinetics.growth_rate_given_dfi(prior, 12, n_start=1.0, rng=0)
 
 
 @pytest.mark.parametrize(
@@ -500,9 +503,9 @@ def test_dfi_conflicting_with_the_prior_warns() -> None:
 )
 def test_dfi_rejects_bad_input(kwargs: dict[str, float]) -> None:
     with pytest.raises(ParameterError):
-        mr.growth_rate_given_dfi(np.array([0.01, 0.02]), **kwargs, rng=0)
+        tumour_kinetics.growth_rate_given_dfi(np.array([0.01, 0.02]), **kwargs, rng=0)
     with pytest.raises(ParameterError):
-        mr.dfi_weights(np.array([0.01, -0.02]), 12.0)
+        tumour_kinetics.dfi_weights(np.array([0.01, -0.02]), 12.0)
 
 
 # ============================================================================= slow: calibration, real fits

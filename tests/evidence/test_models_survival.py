@@ -1,4 +1,5 @@
-"""Survival evidence models (``decisionmodel.evidence.models_survival``).
+"""Survival evidence models (``decisionmodel.evidence.models.crlm_survival``,
+``systemic_survival``, their kernels and the profile tooling).
 
 Fast tests build the models, run prior draws (no MCMC) through ``outputs``, ``checks``
 and ``survival_by_profile``, compare the survival kernels with naive references written
@@ -38,10 +39,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize
 
+from decisionmodel.clinical.fong import FONG_CRITERIA
 from decisionmodel.evidence import load_all
-from decisionmodel.evidence import models_survival as ms
 from decisionmodel.evidence.fit import fit
+from decisionmodel.evidence.models import (
+    crlm_profile,
+    crlm_survival,
+    survival_kernels,
+    systemic_survival,
+)
 from decisionmodel.evidence.registry import CHECK_COLUMNS, ModelSpec, load_models
+from decisionmodel.exceptions import ProfileError
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIORS = ROOT / "priors"
@@ -55,13 +63,13 @@ def evidence():
 
 @pytest.fixture(scope="module")
 def crlm_prior(evidence):
-    model = ms.build_crlm_survival(evidence)
+    model = crlm_survival.build_crlm_survival(evidence)
     return pm.sample_prior_predictive(draws=60, model=model, random_seed=7, compile_kwargs=FAST)
 
 
 @pytest.fixture(scope="module")
 def systemic_prior(evidence):
-    model = ms.build_systemic_survival(evidence)
+    model = systemic_survival.build_systemic_survival(evidence)
     return pm.sample_prior_predictive(draws=60, model=model, random_seed=7, compile_kwargs=FAST)
 
 
@@ -95,8 +103,8 @@ def _point_posterior(**values: float) -> xr.Dataset:
         coords={
             "chain": [0],
             "draw": [0],
-            "fong_criterion": list(ms.FONG_CRITERIA),
-            "covariate": list(ms.COVARIATES),
+            "fong_criterion": list(FONG_CRITERIA),
+            "covariate": list(crlm_survival.COVARIATES),
         },
     )
 
@@ -122,7 +130,7 @@ def test_noncured_alive_matches_quadrature(lam, k, mu, hr, t):
 
     conv, _ = integrate.quad(lambda s: density(s) * math.exp(-hr * mu * (t - s)), 0, t, limit=200)
     naive = math.exp(-hr * (lam * t) ** k) + conv
-    got = ms._noncured_alive(np, np.array([t]), lam, k, mu, hr)[0]
+    got = survival_kernels._noncured_alive(np, np.array([t]), lam, k, mu, hr)[0]
     assert got == pytest.approx(naive, abs=2e-6)
 
 
@@ -131,7 +139,9 @@ def test_noncured_alive_two_exponentials_closed_form():
     a, b = 0.9, 0.35
     t = np.linspace(0.1, 15, 30)
     closed = (b * np.exp(-a * t) - a * np.exp(-b * t)) / (b - a)
-    np.testing.assert_allclose(ms._noncured_alive(np, t, a, 1.0, b, 1.0), closed, atol=1e-9)
+    np.testing.assert_allclose(
+        survival_kernels._noncured_alive(np, t, a, 1.0, b, 1.0), closed, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,17 +149,17 @@ def test_noncured_alive_two_exponentials_closed_form():
     [(0.22, 1.0, 1.0, 1.0), (0.3, 0.5, 0.7, 1.3), (0.1, 2.0, 1.5, 0.8), (0.25, 0.9, 1.1, 1.2)],
 )
 def test_medians_match_root_finding(pi, lam, k, hr):
-    rfs = optimize.brentq(lambda t: ms._rfs(np, t, pi, lam, k, hr) - 0.5, 1e-6, 100)
-    ttr = optimize.brentq(lambda t: ms._ttr(np, t, pi, lam, k, hr) - 0.5, 1e-6, 100)
-    assert ms._rfs_median(np, pi, lam, k, hr) == pytest.approx(rfs, rel=1e-7)
-    assert ms._ttr_median(np, pi, lam, k, hr) == pytest.approx(ttr, rel=1e-10)
+    rfs = optimize.brentq(lambda t: survival_kernels._rfs(np, t, pi, lam, k, hr) - 0.5, 1e-6, 100)
+    ttr = optimize.brentq(lambda t: survival_kernels._ttr(np, t, pi, lam, k, hr) - 0.5, 1e-6, 100)
+    assert survival_kernels._rfs_median(np, pi, lam, k, hr) == pytest.approx(rfs, rel=1e-7)
+    assert survival_kernels._ttr_median(np, pi, lam, k, hr) == pytest.approx(ttr, rel=1e-10)
 
 
 def test_background_constants_match_the_tree():
     tree = yaml.safe_load((ROOT / "trees" / "crlm.yaml").read_text())["parameters"]
-    assert ms.GOMPERTZ_A == tree["gomp_a"]["value"]
-    assert ms.GOMPERTZ_B == tree["gomp_b"]["value"]
-    assert ms.AGE_REF == tree["age_ref"]["value"]
+    assert survival_kernels.GOMPERTZ_A == tree["gomp_a"]["value"]
+    assert survival_kernels.GOMPERTZ_B == tree["gomp_b"]["value"]
+    assert survival_kernels.AGE_REF == tree["age_ref"]["value"]
 
 
 def test_pytensor_and_numpy_kernels_agree():
@@ -159,15 +169,15 @@ def test_pytensor_and_numpy_kernels_agree():
     hr = np.array([0.8, 1.0, 1.5])
     t = np.array([2.0, 5.0, 10.0])
     sym = [pt.dscalar(n) for n in ("pi", "lam", "k", "mu")]
-    fn = pytensor.function(sym, ms._os(pt, t, *sym, hr), mode="FAST_COMPILE")
-    np.testing.assert_allclose(fn(*args), ms._os(np, t, *args, hr), rtol=1e-12)
+    fn = pytensor.function(sym, survival_kernels._os(pt, t, *sym, hr), mode="FAST_COMPILE")
+    np.testing.assert_allclose(fn(*args), survival_kernels._os(np, t, *args, hr), rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- data extraction
 
 
 def test_crlm_data_reads_the_published_numbers(evidence):
-    d = ms.crlm_data(evidence)
+    d = crlm_survival.crlm_data(evidence)
     by_id = {t.id: t for t in d.proportions}
     # de Jong 2009: full cohort size (the dossier's Beta(790, 879))
     assert (by_id["dejong2009_os_5y"].x, by_id["dejong2009_os_5y"].n) == (789, 1669)
@@ -191,7 +201,7 @@ def test_crlm_data_reads_the_published_numbers(evidence):
 
 
 def test_systemic_data_reads_the_published_numbers(evidence):
-    d = ms.systemic_data(evidence)
+    d = systemic_survival.systemic_data(evidence)
     assert [t.observed for t in d.arms] == [30.0, 29.0, 28.7, 25.0, 29.8, 25.8, 40.5]
     assert d.m1c[0].observed == 16.3
     hr = {h.id: h for h in d.hazard_ratios}
@@ -201,14 +211,14 @@ def test_systemic_data_reads_the_published_numbers(evidence):
 
 
 def test_years_convert_to_months():
-    assert ms._months({"value": 3.5, "unit": "years"}) == 42.0
+    assert survival_kernels._months({"value": 3.5, "unit": "years"}) == 42.0
 
 
 # ----------------------------------------------------------------------------- models build
 
 
 def test_crlm_model_has_named_variables_with_dims(evidence):
-    model = ms.build_crlm_survival(evidence)
+    model = crlm_survival.build_crlm_survival(evidence)
     names = set(model.named_vars)
     for v in (
         "cure_fraction",
@@ -226,13 +236,13 @@ def test_crlm_model_has_named_variables_with_dims(evidence):
     assert dims["cohort_effect"] == ("cohort",)
     assert dims["log_hr_fong"] == ("fong_criterion",)
     assert dims["proportion_obs"] == ("proportion_target",)
-    assert model.coords["cohort"] == ms.COHORTS
+    assert model.coords["cohort"] == crlm_survival.COHORTS
     assert "dejong2009_os_5y" in model.coords["proportion_target"]
     assert model.coords["median_target"][0] == "dejong2009_median_rfs"
 
 
 def test_systemic_model_has_named_variables_with_dims(evidence):
-    model = ms.build_systemic_survival(evidence)
+    model = systemic_survival.build_systemic_survival(evidence)
     dims = model.named_vars_to_dims
     assert dims["log_median_obs"] == ("systemic_arm",)
     assert dims["median_model"] == ("median_target",)
@@ -242,12 +252,35 @@ def test_systemic_model_has_named_variables_with_dims(evidence):
     assert model.coords["rct_setting"] == ("liver", "lung")
 
 
+def test_the_former_module_path_reexports_the_models():
+    """``decisionmodel.evidence.models_survival`` (an import path kept for callers) holds the
+    very objects of the model modules, and no ``SPECS`` (the registry reads the modules)."""
+    from decisionmodel.evidence import models_survival as former
+
+    for name in former.__all__:
+        if name == "SAMPLER_SETTINGS":
+            continue
+        here = [
+            getattr(m, name)
+            for m in (crlm_survival, crlm_profile, systemic_survival, survival_kernels)
+            if hasattr(m, name)
+        ]
+        assert here and all(obj is getattr(former, name) for obj in here), name
+    assert former.SAMPLER_SETTINGS == {
+        "crlm_survival": crlm_survival.SAMPLER_SETTINGS,
+        "systemic_survival": systemic_survival.SAMPLER_SETTINGS,
+    }
+    assert not hasattr(former, "SPECS")
+    assert former.FONG_CRITERIA is FONG_CRITERIA and former.ProfileError is ProfileError
+
+
 def test_specs_follow_the_registry_contract():
-    names = [s.name for s in ms.SPECS]
+    specs = [*crlm_survival.SPECS, *systemic_survival.SPECS]
+    names = [s.name for s in specs]
     assert names == ["crlm_survival", "systemic_survival"]
-    assert all(isinstance(s, ModelSpec) for s in ms.SPECS)
-    assert set(ms.SPECS[0].files) == {"crlm_survival", "systemic_survival"}
-    registered = load_models(["decisionmodel.evidence.models_survival"])
+    assert all(isinstance(s, ModelSpec) for s in specs)
+    assert set(specs[0].files) == {"crlm_survival", "systemic_survival"}
+    registered = load_models([crlm_survival.__name__, systemic_survival.__name__])
     assert list(registered) == names
 
 
@@ -260,10 +293,10 @@ TREE_NAMES_SYSTEMIC = {"median_os_systemic_mo", "median_os_m1c_mo"}
 
 def test_crlm_outputs_on_prior_draws(crlm_prior):
     dt = _as_posterior(crlm_prior)
-    out = ms.crlm_outputs(dt)
+    out = crlm_survival.crlm_outputs(dt)
     assert TREE_NAMES_CRLM <= set(out)
     assert {"hr_ras", "hr_braf", "hr_fong_point", "hr_extrahepatic"} <= set(out)
-    assert {f"hr_fong_{c}" for c in ms.FONG_CRITERIA} <= set(out)
+    assert {f"hr_fong_{c}" for c in FONG_CRITERIA} <= set(out)
     tree = yaml.safe_load((ROOT / "trees" / "crlm.yaml").read_text())["parameters"]
     for name, da in out.items():
         assert da.dims == ("chain", "draw"), name
@@ -280,22 +313,22 @@ def test_crlm_outputs_on_prior_draws(crlm_prior):
 
 
 def test_outputs_accept_mock_sample(evidence):
-    model = ms.build_crlm_survival(evidence)
+    model = crlm_survival.build_crlm_survival(evidence)
     from pymc.testing import mock_sample
 
     with pytensor.config.change_flags(mode="FAST_COMPILE"):
         dt = mock_sample(draws=5, chains=2, model=model, random_seed=3)
-    out = ms.crlm_outputs(dt)
+    out = crlm_survival.crlm_outputs(dt)
     assert out["pi_cure"].shape == (2, 5)
-    checks = ms.crlm_checks(dt, evidence)
+    checks = crlm_survival.crlm_checks(dt, evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS)
 
 
 def test_crlm_checks_frame(crlm_prior, evidence):
-    checks = ms.crlm_checks(_as_posterior(crlm_prior), evidence)
+    checks = crlm_survival.crlm_checks(_as_posterior(crlm_prior), evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS)
     assert checks["target"].tolist()[:2] == ["fong1999_os_5y", "fong1999_os_10y"]
-    assert len(checks) == len(ms.crlm_data(evidence).proportions) + 3
+    assert len(checks) == len(crlm_survival.crlm_data(evidence).proportions) + 3
     assert checks["passed"].dtype == bool
     assert (checks["lower"] <= checks["upper"]).all()
     row = checks.set_index("target").loc["dejong2009_os_5y"]
@@ -306,10 +339,10 @@ def test_crlm_checks_frame(crlm_prior, evidence):
 
 def test_crlm_predictions_use_the_model_graph(evidence, crlm_prior):
     """The numpy recomputation equals the pytensor likelihood's p at each draw."""
-    model = ms.build_crlm_survival(evidence)
-    data = ms.crlm_data(evidence)
+    model = crlm_survival.build_crlm_survival(evidence)
+    data = crlm_survival.crlm_data(evidence)
     prior = crlm_prior["prior"].to_dataset()
-    p_np, _ = ms.crlm_predictions(prior, data)
+    p_np, _ = crlm_survival.crlm_predictions(prior, data)
     p_rv = model["proportion_obs"].owner.inputs[-1]  # the clipped p, in terms of the RVs
     (p_var,) = model.replace_rvs_by_values([p_rv])
     fn = model.compile_fn(
@@ -333,13 +366,13 @@ def test_crlm_predictions_use_the_model_graph(evidence, crlm_prior):
 
 
 def test_systemic_outputs_flag_confounding(systemic_prior):
-    out = ms.systemic_outputs(_as_posterior(systemic_prior))
+    out = systemic_survival.systemic_outputs(_as_posterior(systemic_prior))
     assert TREE_NAMES_SYSTEMIC <= set(out)
     hr = out["hr_resection_vs_systemic"]
     assert hr.dims == ("chain", "draw")
     assert hr.attrs["confounded"] is True
     assert "CLOCC" in hr.attrs["caution"] and "PulMiCC" in hr.attrs["caution"]
-    assert "confounded" in ms.build_systemic_survival.__doc__
+    assert "confounded" in systemic_survival.build_systemic_survival.__doc__
     for name in TREE_NAMES_SYSTEMIC:
         assert out[name].attrs["tree_parameter"] == name
         assert out[name].attrs.get("confounded") is None
@@ -347,7 +380,7 @@ def test_systemic_outputs_flag_confounding(systemic_prior):
 
 def test_resection_effect_is_a_parameter_not_a_difference_of_arms(evidence):
     """The HR depends on the randomised HRs only, not on the systemic medians."""
-    model = ms.build_systemic_survival(evidence)
+    model = systemic_survival.build_systemic_survival(evidence)
     from pytensor.graph.traversal import ancestors
 
     hr = model["hr_resection_vs_systemic"]
@@ -357,7 +390,7 @@ def test_resection_effect_is_a_parameter_not_a_difference_of_arms(evidence):
 
 
 def test_systemic_checks_frame(systemic_prior, evidence):
-    checks = ms.systemic_checks(_as_posterior(systemic_prior), evidence)
+    checks = systemic_survival.systemic_checks(_as_posterior(systemic_prior), evidence)
     assert list(checks.columns) == list(CHECK_COLUMNS)
     assert set(checks["target"]) >= {
         "ruers2017_clocc_hr_os",
@@ -370,7 +403,7 @@ def test_systemic_checks_frame(systemic_prior, evidence):
 
 
 def test_survival_by_profile_shape_and_attrs(crlm_prior):
-    s = ms.survival_by_profile(
+    s = crlm_profile.survival_by_profile(
         _as_posterior(crlm_prior),
         {"fong": 3, "ras": "mutant", "braf": "wild", "margin": "R1", "extrahepatic": False},
         [0.0, 1.0, 5.0, 10.0],
@@ -385,30 +418,34 @@ def test_survival_by_profile_shape_and_attrs(crlm_prior):
 def test_empty_profile_is_the_pooled_baseline():
     post = _point_posterior()
     t = [5.0]
-    pooled = ms.survival_by_profile(post, {}, t)
-    mix = ms.survival_by_profile(post, {"fong": None, "ras": None}, t)
+    pooled = crlm_profile.survival_by_profile(post, {}, t)
+    mix = crlm_profile.survival_by_profile(post, {"fong": None, "ras": None}, t)
     xr.testing.assert_allclose(pooled.drop_attrs(), mix.drop_attrs())
-    assert ms.profile_log_hr(post, {}).item() == 0.0
+    assert crlm_profile.profile_log_hr(post, {}).item() == 0.0
 
 
 def test_profile_log_hr_is_centred_at_the_mix():
     post = _point_posterior()
     # R1: log 1.6 * (1 - 0.18); R0: -log 1.6 * 0.18
-    assert ms.profile_log_hr(post, {"margin": "R1"}).item() == pytest.approx(math.log(1.6) * 0.82)
-    assert ms.profile_log_hr(post, {"margin": "R0"}).item() == pytest.approx(-math.log(1.6) * 0.18)
+    assert crlm_profile.profile_log_hr(post, {"margin": "R1"}).item() == pytest.approx(
+        math.log(1.6) * 0.82
+    )
+    assert crlm_profile.profile_log_hr(post, {"margin": "R0"}).item() == pytest.approx(
+        -math.log(1.6) * 0.18
+    )
     beta_bar = np.mean(np.log([1.6, 1.98, 1.6, 1.9, 1.5]))
-    assert ms.profile_log_hr(post, {"fong": 4}).item() == pytest.approx(
+    assert crlm_profile.profile_log_hr(post, {"fong": 4}).item() == pytest.approx(
         0.37 * beta_bar * (4 - 2.079)
     )
-    named = ms.profile_log_hr(post, {"fong": ["node_positive", "cea_gt_200"]})
+    named = crlm_profile.profile_log_hr(post, {"fong": ["node_positive", "cea_gt_200"]})
     assert named.item() == pytest.approx(0.37 * (math.log(1.6) + math.log(1.9) - beta_bar * 2.079))
 
 
 def test_profile_cure_uses_the_cloglog_link():
     post = _point_posterior()
     big_t = [60.0]  # after every non-cured patient has died: net survival = cure fraction
-    hr = math.exp(ms.profile_log_hr(post, {"braf": "mutant"}).item())
-    s = ms.survival_by_profile(post, {"braf": "mutant"}, big_t, kind="disease")
+    hr = math.exp(crlm_profile.profile_log_hr(post, {"braf": "mutant"}).item())
+    s = crlm_profile.survival_by_profile(post, {"braf": "mutant"}, big_t, kind="disease")
     assert s.item() == pytest.approx(0.22**hr, rel=1e-6)
 
 
@@ -417,7 +454,7 @@ def test_profile_average_is_close_to_the_pooled_curve():
     post = _point_posterior()
     t = [2.0, 5.0, 10.0]
     counts = np.array([52, 262, 350, 243, 80, 14]) / 1001
-    prev = dict(zip(ms.COVARIATES, [0.33, 0.03, 0.18, 0.10], strict=True))
+    prev = dict(zip(crlm_survival.COVARIATES, [0.33, 0.03, 0.18, 0.10], strict=True))
     acc = np.zeros(3)
     for s in range(6):
         for ras in (0, 1):
@@ -425,7 +462,9 @@ def test_profile_average_is_close_to_the_pooled_curve():
                 for r1 in (0, 1):
                     for ehd in (0, 1):
                         w = counts[s]
-                        for cov, x in zip(ms.COVARIATES, (ras, braf, r1, ehd), strict=True):
+                        for cov, x in zip(
+                            crlm_survival.COVARIATES, (ras, braf, r1, ehd), strict=True
+                        ):
                             w *= prev[cov] if x else 1 - prev[cov]
                         prof = {
                             "fong": s,
@@ -434,8 +473,8 @@ def test_profile_average_is_close_to_the_pooled_curve():
                             "margin": "R1" if r1 else "R0",
                             "extrahepatic": bool(ehd),
                         }
-                        acc += w * ms.survival_by_profile(post, prof, t).values.ravel()
-    pooled = ms.survival_by_profile(post, {}, t).values.ravel()
+                        acc += w * crlm_profile.survival_by_profile(post, prof, t).values.ravel()
+    pooled = crlm_profile.survival_by_profile(post, {}, t).values.ravel()
     assert np.all(np.abs(acc - pooled) < 0.05)
 
 
@@ -453,16 +492,16 @@ def test_profile_average_is_close_to_the_pooled_curve():
     ],
 )
 def test_invalid_profiles_raise(profile, match):
-    with pytest.raises(ms.ProfileError, match=match):
-        ms.profile_log_hr(_point_posterior(), profile)
+    with pytest.raises(ProfileError, match=match):
+        crlm_profile.profile_log_hr(_point_posterior(), profile)
 
 
 def test_invalid_times_and_kind():
     post = _point_posterior()
     with pytest.raises(ValueError, match="times"):
-        ms.survival_by_profile(post, {}, [-1.0])
+        crlm_profile.survival_by_profile(post, {}, [-1.0])
     with pytest.raises(ValueError, match="kind"):
-        ms.survival_by_profile(post, {}, [1.0], kind="pfs")
+        crlm_profile.survival_by_profile(post, {}, [1.0], kind="pfs")
 
 
 def test_kinds_are_ordered():
@@ -470,13 +509,13 @@ def test_kinds_are_ordered():
     post = _point_posterior()
     t = [1.0, 3.0, 8.0]
     k = {
-        kind: ms.survival_by_profile(post, {"fong": 2}, t, kind=kind).values
+        kind: crlm_profile.survival_by_profile(post, {"fong": 2}, t, kind=kind).values
         for kind in ("os", "disease", "rfs", "ttr")
     }
     assert np.all(k["rfs"] <= k["ttr"])
     assert np.all(k["os"] <= k["disease"])
     assert np.all(k["rfs"] <= k["os"])
-    older = ms.survival_by_profile(post, {"fong": 2}, t, age=75.0).values
+    older = crlm_profile.survival_by_profile(post, {"fong": 2}, t, age=75.0).values
     assert np.all(older < k["os"])
 
 
@@ -495,8 +534,8 @@ _profiles = st.fixed_dictionaries(
 def test_higher_fong_score_never_increases_survival(crlm_prior, profile, score, kind):
     dt = _as_posterior(crlm_prior)
     t = [0.5, 2.0, 5.0, 10.0]
-    low = ms.survival_by_profile(dt, profile | {"fong": score}, t, kind=kind).values
-    high = ms.survival_by_profile(dt, profile | {"fong": score + 1}, t, kind=kind).values
+    low = crlm_profile.survival_by_profile(dt, profile | {"fong": score}, t, kind=kind).values
+    high = crlm_profile.survival_by_profile(dt, profile | {"fong": score + 1}, t, kind=kind).values
     assert np.all(high <= low + 1e-12)
 
 
@@ -506,8 +545,8 @@ def test_braf_mutant_below_wild_type(crlm_prior, profile, score):
     dt = _as_posterior(crlm_prior)
     t = [1.0, 5.0, 10.0]
     base = profile | {"fong": score}
-    wild = ms.survival_by_profile(dt, base | {"braf": "wild"}, t).values
-    mutant = ms.survival_by_profile(dt, base | {"braf": "V600E"}, t).values
+    wild = crlm_profile.survival_by_profile(dt, base | {"braf": "wild"}, t).values
+    mutant = crlm_profile.survival_by_profile(dt, base | {"braf": "V600E"}, t).values
     assert np.all(mutant <= wild + 1e-12)
     assert np.all(mutant < wild)  # strictly, at every draw and time > 0
 
@@ -521,7 +560,10 @@ def test_braf_mutant_below_wild_type(crlm_prior, profile, score):
 )
 def test_survival_decreases_with_the_hazard_multiplier(hr, factor, k, t):
     args = (np.array([t]), 0.22, 0.9, k, 0.35)
-    assert ms._os(np, *args, hr * factor)[0] <= ms._os(np, *args, hr)[0] + 1e-12
+    assert (
+        survival_kernels._os(np, *args, hr * factor)[0]
+        <= survival_kernels._os(np, *args, hr)[0] + 1e-12
+    )
 
 
 # ----------------------------------------------------------------------------- slow: MCMC
@@ -566,7 +608,7 @@ def _assert_converged(dt: xr.DataTree, model: pm.Model) -> None:
 @pytest.fixture(scope="module")
 def crlm_fit(evidence):
     # through fit(): the default sampler with the model's own settings, and its gate
-    model = ms.build_crlm_survival(evidence)
+    model = crlm_survival.build_crlm_survival(evidence)
     start = time.perf_counter()
     dt = fit("crlm_survival", evidence, rng=20261, cache=False)
     return model, dt, time.perf_counter() - start
@@ -574,7 +616,7 @@ def crlm_fit(evidence):
 
 @pytest.fixture(scope="module")
 def systemic_fit(evidence):
-    model = ms.build_systemic_survival(evidence)
+    model = systemic_survival.build_systemic_survival(evidence)
     start = time.perf_counter()
     dt = fit("systemic_survival", evidence, rng=20262, cache=False)
     return model, dt, time.perf_counter() - start
@@ -584,9 +626,9 @@ def systemic_fit(evidence):
 def test_crlm_real_fit(crlm_fit, evidence):
     model, dt, _ = crlm_fit
     _assert_converged(dt, model)
-    checks = ms.crlm_checks(dt, evidence)
+    checks = crlm_survival.crlm_checks(dt, evidence)
     assert checks["passed"].all(), checks[~checks["passed"]]
-    out = ms.crlm_outputs(dt)
+    out = crlm_survival.crlm_outputs(dt)
     med = {k: float(v.median()) for k, v in out.items()}
     assert 0.15 < med["pi_cure"] < 0.30  # Creasy 2018 observed cure 20.6 %
     assert 0.35 < med["os_5y_resected"] < 0.5  # between Fong 37 % and de Jong 47.3 %
@@ -596,7 +638,7 @@ def test_crlm_real_fit(crlm_fit, evidence):
     assert 1.15 < med["hr_fong_point"] < 1.55
     # profile monotonicity on posterior draws
     t = [2.0, 5.0, 10.0]
-    curves = [ms.survival_by_profile(dt, {"fong": s}, t).values for s in range(6)]
+    curves = [crlm_profile.survival_by_profile(dt, {"fong": s}, t).values for s in range(6)]
     assert all(np.all(b <= a + 1e-12) for a, b in itertools.pairwise(curves))
 
 
@@ -604,9 +646,9 @@ def test_crlm_real_fit(crlm_fit, evidence):
 def test_systemic_real_fit(systemic_fit, evidence):
     model, dt, _ = systemic_fit
     _assert_converged(dt, model)
-    checks = ms.systemic_checks(dt, evidence)
+    checks = systemic_survival.systemic_checks(dt, evidence)
     assert checks["passed"].all(), checks[~checks["passed"]]
-    out = ms.systemic_outputs(dt)
+    out = systemic_survival.systemic_outputs(dt)
     hr = out["hr_resection_vs_systemic"]
     assert 0.5 < float(hr.median()) < 0.85  # pulled from CLOCC 0.58 towards PulMiCC 0.93
     lo, hi = np.quantile(hr.values, [0.025, 0.975])
@@ -618,11 +660,11 @@ def test_systemic_real_fit(systemic_fit, evidence):
 def _simulated_crlm_evidence(evidence, truth: dict, seed: int):
     """Published numbers replaced by draws from the model at known parameters."""
     rng = np.random.default_rng(seed)
-    data = ms.crlm_data(evidence)
-    u = rng.normal(0.0, truth["tau"], len(ms.COHORTS))
+    data = crlm_survival.crlm_data(evidence)
+    u = rng.normal(0.0, truth["tau"], len(crlm_survival.COHORTS))
     u -= u.mean()  # the model's typical cohort is the average of the cohorts
     reach = np.array([0.75, 0.9])  # non-cured who recurred within follow-up
-    p, m = ms._crlm_predictions(
+    p, m = crlm_survival._crlm_predictions(
         np,
         data,
         truth["pi"],
@@ -660,10 +702,10 @@ def test_crlm_recovers_known_cure_and_recurrence(evidence):
     """Calibration: fit aggregate data simulated from known pi, lambda, k."""
     truth = {"pi": 0.28, "lam": 0.7, "k": 1.3, "mu": 0.3, "tau": 0.1, "fong_point": 0.2}
     sim = _simulated_crlm_evidence(evidence, truth, seed=5)
-    model = ms.build_crlm_survival(sim)
+    model = crlm_survival.build_crlm_survival(sim)
     dt = _fit(
         model,
-        ms.SAMPLER_SETTINGS["crlm_survival"] | {"draws": 500, "tune": 700, "chains": 2},
+        crlm_survival.SAMPLER_SETTINGS | {"draws": 500, "tune": 700, "chains": 2},
         seed=9,
     )
     post = dt["posterior"]
@@ -684,7 +726,7 @@ def _simulated_systemic_evidence(evidence, truth: dict, seed: int):
     """The systemic medians and randomised hazard ratios replaced by draws from the model
     at known parameters (same sizes and standard errors as the published numbers)."""
     rng = np.random.default_rng(seed)
-    data = ms.systemic_data(evidence)
+    data = systemic_survival.systemic_data(evidence)
     entries = {i: dict(e) for i, e in evidence["systemic_survival"].entries.items()}
     for target in data.arms:
         mean = truth["nu"] + (truth["delta"] if target.kind == "liver_limited" else 0.0)
@@ -722,7 +764,7 @@ def test_systemic_recovers_known_medians_and_resection_effect(evidence):
         "tau_h": 0.15,
     }
     sim = _simulated_systemic_evidence(evidence, truth, seed=3)
-    model = ms.build_systemic_survival(sim)
+    model = systemic_survival.build_systemic_survival(sim)
     dt = _fit(model, {"draws": 500, "tune": 700, "chains": 2, "target_accept": 0.9}, seed=4)
     post = dt["posterior"]
     for name, key in (
@@ -742,23 +784,25 @@ def test_systemic_recovers_known_medians_and_resection_effect(evidence):
 def test_partly_stated_fong_criteria_keep_the_others_at_their_prevalence(crlm_prior):
     post = crlm_prior["prior"]
     # nothing stated = the pooled cohort
-    np.testing.assert_allclose(ms.profile_log_hr(post, {"fong": {}}).values, 0.0, atol=1e-12)
-    # all five stated = the list of the criteria met
-    full = {c: c in ("node_positive", "cea_gt_200") for c in ms.FONG_CRITERIA}
     np.testing.assert_allclose(
-        ms.profile_log_hr(post, {"fong": full}).values,
-        ms.profile_log_hr(post, {"fong": ["node_positive", "cea_gt_200"]}).values,
+        crlm_profile.profile_log_hr(post, {"fong": {}}).values, 0.0, atol=1e-12
+    )
+    # all five stated = the list of the criteria met
+    full = {c: c in ("node_positive", "cea_gt_200") for c in FONG_CRITERIA}
+    np.testing.assert_allclose(
+        crlm_profile.profile_log_hr(post, {"fong": full}).values,
+        crlm_profile.profile_log_hr(post, {"fong": ["node_positive", "cea_gt_200"]}).values,
     )
     # one criterion stated: met > unknown (0) > not met, by alpha * beta_j * (1 - s/5) etc.
-    met = ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": True}}).values
-    not_met = ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": False}}).values
+    met = crlm_profile.profile_log_hr(post, {"fong": {"dfi_lt_12m": True}}).values
+    not_met = crlm_profile.profile_log_hr(post, {"fong": {"dfi_lt_12m": False}}).values
     p = post["prior"] if "prior" in post else post
     alpha = p["fong_attenuation"].values
     b = p["log_hr_fong_univariable"].sel(fong_criterion="dfi_lt_12m").values
     share = p["fong_score_mean"].values / 5
     np.testing.assert_allclose(met, alpha * b * (1 - share), rtol=1e-10)
     np.testing.assert_allclose(not_met, -alpha * b * share, rtol=1e-10)
-    with pytest.raises(ms.ProfileError, match="True/False"):
-        ms.profile_log_hr(post, {"fong": {"dfi_lt_12m": "yes"}})
-    with pytest.raises(ms.ProfileError, match="True/False"):
-        ms.profile_log_hr(post, {"fong": {"no_such": True}})
+    with pytest.raises(ProfileError, match="True/False"):
+        crlm_profile.profile_log_hr(post, {"fong": {"dfi_lt_12m": "yes"}})
+    with pytest.raises(ProfileError, match="True/False"):
+        crlm_profile.profile_log_hr(post, {"fong": {"no_such": True}})

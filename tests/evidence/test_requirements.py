@@ -20,7 +20,7 @@ def evidence():
 
 def _without(evidence, procedure):
     """The evidence with every surgical_risk entry of one procedure removed."""
-    from decisionmodel.evidence.models_risk import SURGICAL_PROCEDURES
+    from decisionmodel.evidence.models.surgical_risk import SURGICAL_PROCEDURES
 
     ev = evidence["surgical_risk"]
     kept = {
