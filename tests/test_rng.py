@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 from decisionmodel.rng import as_generator, base_seed, keyed_stream
 
 
-@pytest.mark.parametrize("bad", [None, True, 1.5, "1", np.random.RandomState(1), [1, 2]], ids=repr)
+@pytest.mark.parametrize(
+    "bad",
+    [None, True, 1.5, "1", np.random.RandomState(1), [1, 2]],
+    ids=["None", "bool", "float", "str", "RandomState", "list"],
+)
 def test_anything_but_a_generator_a_seed_sequence_or_an_int_is_refused(bad):
     with pytest.raises(TypeError, match="rng"):
         as_generator(bad)
