@@ -39,7 +39,9 @@ def evpi(nb: Any = None, *, costs: Any = None, effects: Any = None, wtp: Any = N
     nb : DataArray, DataFrame, 2-D array or outcomes Dataset
         Net-benefit draws (draws × strategies), or engine outcomes (with ``wtp``).
     costs, effects : optional
-        Instead of ``nb``: cost and effect draws in the same layout, with ``wtp``.
+        Instead of ``nb``: cost and effect draws in the same layout, with ``wtp``. When
+        both label their draws (see :mod:`decisionmodel.voi.inputs`) they are matched by
+        label, otherwise by position.
     wtp : float or sequence, optional
         Willingness to pay (required with costs/effects).
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
 from decisionmodel.voi.evpi import evpi_values
 from decisionmodel.voi.inputs import (
     NetBenefit,
+    align_draws,
     as_inputs,
     as_net_benefit,
     group_label,
@@ -210,7 +211,10 @@ def evppi(
         engine outcomes (``cost``/``effect``) with ``wtp``. See
         :mod:`decisionmodel.voi.inputs`.
     inputs : DataFrame, Dataset or mapping
-        Parameter draws, one row per net-benefit draw.
+        Parameter draws, one row per net-benefit draw. When both ``inputs`` and the
+        outcomes label their draws (an xarray ``sample`` coordinate, a DataFrame index other
+        than the default ``RangeIndex``) they are matched by label, whatever their order;
+        otherwise by position (see :func:`~decisionmodel.voi.inputs.align_draws`).
     pars : str, list of str, or list of lists
         A parameter name, one group (list of names), or several groups (list of lists);
         each group gets one EVPPI.
@@ -256,7 +260,8 @@ def evppi(
     Raises
     ------
     VOIInputError
-        For inconsistent inputs, unknown parameters, methods or options.
+        For inconsistent inputs (different numbers of draws, or labelled draws whose sample
+        labels differ), unknown parameters, methods or options.
     TypeError
         ``rng`` is None and the estimate draws (see ``rng``).
 
@@ -309,6 +314,7 @@ def evppi(
     n_se_draws = int(n_se_draws)
     if se and n_se_draws < 2:
         raise VOIInputError(f"n_se_draws must be at least 2, got {n_se_draws}")
+    nb, costs, effects = align_draws(inputs, nb, costs=costs, effects=effects)
     resp = _Responses(nb, costs, effects, wtp)
     df = as_inputs(inputs, resp.net.n_samples)
     groups = parameter_groups(pars, list(df.columns))
@@ -595,6 +601,7 @@ def evppi_rank(
         raise VOIInputError(
             "evppi_rank uses a regression method; run evppi_nested per parameter instead"
         )
+    nb, costs, effects = align_draws(inputs, nb, costs=costs, effects=effects)
     resp = _Responses(nb, costs, effects, wtp)
     if resp.M.shape[0] != 1:
         raise VOIInputError(

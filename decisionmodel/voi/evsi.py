@@ -49,7 +49,7 @@ from scipy import optimize
 
 from decisionmodel.exceptions import VOIInputError
 from decisionmodel.rng import RNGLike, as_generator
-from decisionmodel.voi.inputs import NetBenefit, as_inputs, as_net_benefit
+from decisionmodel.voi.inputs import NetBenefit, align_draws, as_inputs, as_net_benefit
 from decisionmodel.voi.studies import StudyDesign, as_mapping, get_study
 
 __all__ = ["evsi"]
@@ -664,7 +664,10 @@ def evsi(
         Net-benefit draws (draws × strategies; the first strategy is the comparator of
         the incremental regressions), or engine outcomes with ``wtp``.
     inputs : Dataset, DataFrame or mapping
-        The parameter draws behind ``nb`` (same number of rows).
+        The parameter draws behind ``nb`` (same number of rows). Labelled draws on both
+        sides (an xarray ``sample`` coordinate, a DataFrame index other than the default
+        ``RangeIndex``) are matched by label, otherwise by position (see
+        :func:`~decisionmodel.voi.inputs.align_draws`).
     study : StudyDesign, callable or str
         The proposed study: a design from :mod:`decisionmodel.voi.studies` (e.g.
         ``binary_two_arm(p1="p_t1", p2="p_t2")``), a data-generating function
@@ -713,7 +716,8 @@ def evsi(
     ------
     VOIInputError
         Unknown method, design, parameter or option; n not a positive integer; a method
-        needing a likelihood, model or posterior the design lacks.
+        needing a likelihood, model or posterior the design lacks; outcomes and inputs of
+        different numbers of draws, or labelled with different sample labels.
     TypeError
         ``rng`` is None and the method draws (see ``rng``).
 
@@ -750,6 +754,7 @@ def evsi(
         )
     if inputs is None:
         raise VOIInputError("inputs (the parameter draws behind nb) are required for EVSI")
+    nb, costs, effects = align_draws(inputs, nb, costs=costs, effects=effects)
     net = as_net_benefit(nb, costs=costs, effects=effects, wtp=wtp)
     df = as_inputs(inputs, net.n_samples)
     study_args = dict(options.get("study_args") or {})

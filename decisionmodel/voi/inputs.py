@@ -17,6 +17,29 @@ column per parameter, or a mapping of 1-D arrays.
 Everything is normalised to :class:`NetBenefit` (a float array of shape
 (n_wtp, n_strategies, n_samples)) and a float DataFrame; bad input raises
 :class:`~decisionmodel.exceptions.VOIInputError` with a message saying what is wrong.
+
+Pairing draws: by label, else by position
+-----------------------------------------
+A function that takes two objects of draws (outcomes and parameter draws, or costs and
+effects given separately) pairs draw *i* of one with draw *i* of the other only by position
+when it has to. An object **labels** its draws when
+
+* it is an xarray object whose ``sample`` dimension has a coordinate (as
+  :func:`decisionmodel.sample_parameters` and :func:`decisionmodel.evaluate` give), or
+* it is a :class:`pandas.DataFrame` whose index is not the default ``RangeIndex``
+  0, 1, …, n−1 (an index set from a column, ``Dataset.to_dataframe()``, a subset or a
+  permutation of rows: ``df.iloc[perm]``).
+
+A default ``RangeIndex`` (what :func:`pandas.read_csv`, ``DataFrame(array)`` and
+``reset_index`` give), a numpy array, a mapping of arrays and an xarray object without a
+``sample`` coordinate carry no labels: their draws are in positional order.
+
+When both objects label their draws, they are matched by label (:func:`align_draws`): the
+same labels in another order are reordered (the parameter draws' order is kept; costs keep
+theirs against effects), and different label sets, or a label that repeats, raise
+:class:`~decisionmodel.exceptions.VOIInputError` naming the labels that differ. Two identical
+label sequences need no matching. When either object is unlabelled the draws pair by
+position and the numbers of draws must agree.
 """
 
 from __future__ import annotations
@@ -118,6 +141,176 @@ def _frame(x: Any, what: str) -> pd.DataFrame:
     return pd.DataFrame(values, columns=df.columns)
 
 
+# --------------------------------------------------------------------------- sample labels
+_SHOWN = 5  # labels named in a message
+
+
+def sample_labels(x: Any) -> pd.Index | None:
+    """The labels of the draws of ``x``, or None when its draws pair by position.
+
+    See the module docstring: an xarray object's ``sample`` coordinate, a DataFrame's index
+    unless it is the default ``RangeIndex`` 0, 1, …, n−1; nothing else is labelled.
+
+    Parameters
+    ----------
+    x : any
+        Draws in any layout the VOI functions accept.
+
+    Returns
+    -------
+    pandas.Index or None
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> da = xr.DataArray(np.zeros((2, 3)), dims=("strategy", "sample"),
+    ...                   coords={"sample": [10, 11, 12]})
+    >>> sample_labels(da).tolist()
+    [10, 11, 12]
+    >>> sample_labels(pd.DataFrame({"a": [1.0, 2.0]})) is None     # default RangeIndex
+    True
+    >>> sample_labels(pd.DataFrame({"a": [1.0, 2.0]}).iloc[[1, 0]]).tolist()
+    [1, 0]
+    >>> sample_labels(np.zeros((3, 2))) is None
+    True
+    """
+    if isinstance(x, xr.DataArray | xr.Dataset):
+        if "sample" in x.dims and "sample" in x.indexes:
+            return x.indexes["sample"]
+        return None
+    if isinstance(x, pd.DataFrame):
+        idx = x.index
+        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+            return None
+        return idx
+    return None
+
+
+def _examples(labels: pd.Index) -> str:
+    shown = ", ".join(repr(v) for v in labels[:_SHOWN].tolist())
+    return shown + (f", … ({len(labels)} in all)" if len(labels) > _SHOWN else "")
+
+
+def _match(ref: pd.Index, labels: pd.Index, ref_what: str, what: str) -> np.ndarray | None:
+    """Positions in ``labels`` of the labels of ``ref``, in ``ref``'s order; None when the
+    two sequences are the same (nothing to reorder)."""
+    if ref.equals(labels):
+        return None
+    for lab, name, other in ((labels, what, ref_what), (ref, ref_what, what)):
+        if lab.has_duplicates:
+            dupes = lab[lab.duplicated()].unique()
+            raise VOIInputError(
+                f"{name}: sample label(s) {_examples(dupes)} repeat, so its draws cannot be "
+                f"matched to those of {other} by label"
+            )
+    missing = ref.difference(labels, sort=False)
+    extra = labels.difference(ref, sort=False)
+    if len(missing) or len(extra):
+        parts = []
+        if len(missing):
+            parts.append(
+                f"{what} lacks {len(missing)} label(s) of {ref_what}: {_examples(missing)}"
+            )
+        if len(extra):
+            parts.append(
+                f"{what} has {len(extra)} label(s) that {ref_what} lacks: {_examples(extra)}"
+            )
+        raise VOIInputError(
+            f"{what} and {ref_what} hold different draws, matched by their sample labels "
+            f"({len(labels)} and {len(ref)} draws): {'; '.join(parts)}"
+        )
+    return labels.get_indexer(ref)
+
+
+def _take(x: Any, order: np.ndarray, what: str) -> Any:
+    """The draws of ``x`` in the order ``order`` (positions).
+
+    An unlabelled ``x`` (the positional partner of labelled costs or effects) becomes a
+    positional frame again; one of another length is returned as it is, for the check of
+    the numbers of draws to name.
+    """
+    if sample_labels(x) is None:
+        frame = _frame(x, what)
+        if len(frame) != len(order):
+            return x
+        return frame.iloc[order].reset_index(drop=True)
+    if isinstance(x, pd.DataFrame):
+        return x.iloc[order]
+    return x.isel(sample=order)
+
+
+def align_draws(
+    inputs: Any = None, nb: Any = None, *, costs: Any = None, effects: Any = None
+) -> tuple[Any, Any, Any]:
+    """Outcomes with their draws matched to those of ``inputs`` by sample label.
+
+    The rules are in the module docstring. Effects are first matched to costs (when both
+    are labelled), then the outcomes (``nb``, or the costs and effects together) to the
+    parameter draws ``inputs``: the parameter draws keep their order. Objects that need no
+    reordering are returned as they are, so unlabelled or already aligned input gives
+    exactly the numbers it gave before.
+
+    Parameters
+    ----------
+    inputs : Dataset, DataFrame, mapping or None
+        The parameter draws (None: only costs and effects are matched).
+    nb : DataArray, DataFrame, array, outcomes Dataset or None
+        Net benefit or engine outcomes.
+    costs, effects : optional
+        Costs and effects given separately.
+
+    Returns
+    -------
+    tuple
+        ``(nb, costs, effects)``, reordered where their labels asked for it.
+
+    Raises
+    ------
+    VOIInputError
+        Both sides label their draws and the label sets differ (a label missing on one
+        side, or extra) or a label repeats; the message names the labels.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> params = xr.Dataset({"a": ("sample", [1.0, 2.0, 3.0])}, coords={"sample": [0, 1, 2]})
+    >>> nb = pd.DataFrame({"old": [0.0, 0.0, 0.0], "new": [30.0, 10.0, 20.0]}, index=[2, 0, 1])
+    >>> align_draws(params, nb)[0]["new"].tolist()
+    [10.0, 20.0, 30.0]
+    >>> align_draws(params, nb.iloc[:2])
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.VOIInputError: nb and inputs hold different draws, matched by their sample labels (2 and 3 draws): nb lacks 1 label(s) of inputs: 1
+    """
+    if costs is not None and effects is not None:
+        c_lab, e_lab = sample_labels(costs), sample_labels(effects)
+        if c_lab is not None and e_lab is not None:
+            order = _match(c_lab, e_lab, "costs", "effects")
+            if order is not None:
+                effects = _take(effects, order, "effects")
+    ref = None if inputs is None else sample_labels(inputs)
+    if ref is None:
+        return nb, costs, effects
+    if nb is not None:
+        labels = sample_labels(nb)
+        if labels is not None:
+            order = _match(ref, labels, "inputs", "nb")
+            if order is not None:
+                nb = _take(nb, order, "nb")
+        return nb, costs, effects
+    labels = next(
+        (lab for lab in (sample_labels(costs), sample_labels(effects)) if lab is not None),
+        None,
+    )
+    if labels is not None:
+        what = "costs" if sample_labels(costs) is not None else "effects"
+        order = _match(ref, labels, "inputs", what)
+        if order is not None:
+            costs = _take(costs, order, "costs")
+            effects = _take(effects, order, "effects")
+    return nb, costs, effects
+
+
 def _wtp_grid(wtp: Any) -> np.ndarray:
     w = np.atleast_1d(np.asarray(wtp, dtype=float))
     if w.ndim != 1 or w.size == 0:
@@ -173,6 +366,7 @@ def as_net_benefit(
             raise VOIInputError("give nb, or both costs and effects (with wtp)")
         if wtp is None:
             raise VOIInputError("wtp is required with costs and effects (it is always explicit)")
+        _, costs, effects = align_draws(costs=costs, effects=effects)
         c = _frame(costs, "costs")
         e = _frame(effects, "effects")
         if c.shape != e.shape:
