@@ -1,4 +1,4 @@
-"""CSV reading of ``decisionmodel voi`` (:func:`decisionmodel.voi.cli.read_table`): the
+"""CSV reading of ``decisionmodel voi`` (:func:`decisionmodel.voi.io.read_table`): the
 layouts pandas reads are accepted, and the limits are enforced quickly."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.voi import cli as voicli
-from decisionmodel.voi.cli import read_table
+from decisionmodel.voi import io as voiio
+from decisionmodel.voi.io import read_table
 
 
 def _write(tmp_path, text: str | bytes, name: str = "t.csv"):
@@ -64,7 +64,7 @@ def test_values_beyond_the_limit_are_refused(tmp_path):
 
 def test_file_size_limit(tmp_path, monkeypatch):
     p = _write(tmp_path, "a,b\n" + "1,2\n" * 100)
-    monkeypatch.setattr(voicli, "MAX_CSV_BYTES", 100)
+    monkeypatch.setattr(voiio, "MAX_CSV_BYTES", 100)
     with pytest.raises(VOIInputError, match="larger than the limit"):
         read_table(p)
 
@@ -79,7 +79,7 @@ def test_many_columns_are_refused_quickly(tmp_path):
 
 
 def test_ten_thousand_columns_are_read(tmp_path):
-    n = voicli.MAX_CSV_COLUMNS
+    n = voiio.MAX_CSV_COLUMNS
     header = ",".join(f"c{i}" for i in range(n))
     rows = "\n".join(",".join(str(j + i) for i in range(n)) for j in range(3))
     df = read_table(_write(tmp_path, header + "\n" + rows + "\n"))
@@ -88,7 +88,7 @@ def test_ten_thousand_columns_are_read(tmp_path):
 
 
 def test_row_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(voicli, "MAX_CSV_ROWS", 5)
+    monkeypatch.setattr(voiio, "MAX_CSV_ROWS", 5)
     p = _write(tmp_path, "a,b\n" + "1,2\n" * 6)
     with pytest.raises(VOIInputError, match="more than 5 data rows"):
         read_table(p)
