@@ -129,6 +129,23 @@ def parse_study(spec: str) -> tuple[str, list[str], dict[str, Any]]:
     ``true``/``false`` a boolean, anything else a string (a column name or an option such as
     ``summary=counts``).
 
+    Parameters
+    ----------
+    spec : str
+        The value of ``--study``.
+
+    Returns
+    -------
+    tuple
+        ``(name, columns, settings)``: the design name, the positional columns and the
+        ``ROLE=VALUE`` settings.
+
+    Raises
+    ------
+    VOIInputError
+        No name, an empty or malformed item, a role given twice, or a column after a
+        setting.
+
     Examples
     --------
     >>> parse_study("normal_known:mu=theta,sd=0.3")
@@ -169,6 +186,23 @@ def parse_study(spec: str) -> tuple[str, list[str], dict[str, Any]]:
 def make_study(spec: str, columns: Sequence[str]) -> Any:
     """The built-in study design of :mod:`decisionmodel.voi.studies` described by ``spec``
     (see :func:`parse_study`), checked against the input ``columns``.
+
+    Parameters
+    ----------
+    spec : str
+        The value of ``--study``.
+    columns : sequence of str
+        The columns of the parameter draws (``--inputs``).
+
+    Returns
+    -------
+    StudyDesign
+
+    Raises
+    ------
+    VOIInputError
+        An unknown design or setting, or a parameter that is not a column (the message
+        starts with ``--study SPEC``).
 
     Examples
     --------
@@ -313,6 +347,16 @@ def _add_evsi_options(e: argparse.ArgumentParser) -> None:
 def add_voi_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``voi`` command (subcommands ``evpi``, ``evppi``, ``evsi``) to ``sub``, the
     subparsers action of the ``decisionmodel`` parser.
+
+    Parameters
+    ----------
+    sub : argparse subparsers action
+        From ``parser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``voi`` parser; each subcommand sets ``func=run_voi``.
 
     Examples
     --------
@@ -879,6 +923,21 @@ def format_voi_table(result: dict[str, Any], *, rich: bool = False, width: int =
 
     Plain text by default (what piped or redirected output gets); ``rich=True`` draws the
     tables with :mod:`rich` for a terminal ``width`` columns wide.
+
+    Parameters
+    ----------
+    result : dict
+        The JSON object of a run (the contract of ``--json``).
+    rich : bool
+        Draw with :mod:`rich` (ANSI styles) instead of plain text.
+    width : int
+        Terminal width for ``rich``.
+
+    Returns
+    -------
+    str
+        The title, the EVPI table and, as present, the EVPPI, EVSI, ENBS and optimal
+        sample size tables.
 
     Examples
     --------

@@ -576,6 +576,14 @@ def enbs_optimum(
           positively correlated, which moves the curve up and down more than it tilts it.
           With exact EVSI and fixed costs the intervals collapse to the point estimates.
 
+    Raises
+    ------
+    VOIInputError
+        ``enbs_result`` is not an :func:`enbs` result, or ``pcut``, ``level`` or ``draws``
+        is out of range, or ``smooth=True`` with fewer than 3 sample sizes.
+    TypeError
+        ``rng`` is None.
+
     Notes
     -----
     The optimum is searched only within the range of sample sizes given; if ``n_opt`` is

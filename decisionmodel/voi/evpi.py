@@ -13,7 +13,22 @@ from decisionmodel.voi.inputs import NetBenefit, as_net_benefit
 def opportunity_loss(values: np.ndarray) -> np.ndarray:
     """Per-draw loss of the decision taken now: max_d NB_d − NB_{d*}, shape (n_wtp, n_samples).
 
-    ``values`` has shape (n_wtp, n_strategies, n_samples); d* maximises the mean.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Net benefit, shape (n_wtp, n_strategies, n_samples) (:attr:`NetBenefit.values
+        <decisionmodel.voi.inputs.NetBenefit>`); d* maximises the mean at each WTP.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_wtp, n_samples), every value >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opportunity_loss(np.array([[[10.0, 0.0], [0.0, 20.0]]])).tolist()   # d* = strategy 2
+    [[10.0, 0.0]]
     """
     best_now = values.mean(axis=2).argmax(axis=1)
     chosen = np.take_along_axis(values, best_now[:, None, None], axis=1)[:, 0, :]
@@ -21,7 +36,27 @@ def opportunity_loss(values: np.ndarray) -> np.ndarray:
 
 
 def evpi_values(nb: NetBenefit) -> tuple[np.ndarray, np.ndarray]:
-    """EVPI and its Monte Carlo standard error per WTP (arrays of shape (n_wtp,))."""
+    """EVPI and its Monte Carlo standard error per WTP: the mean opportunity loss and the
+    standard deviation of the loss over √n.
+
+    Parameters
+    ----------
+    nb : NetBenefit
+        From :func:`~decisionmodel.voi.inputs.as_net_benefit`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(evpi, se)``, each of shape (n_wtp,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from decisionmodel.voi.inputs import as_net_benefit
+    >>> value, se = evpi_values(as_net_benefit(np.array([[10.0, 0.0], [0.0, 20.0]])))
+    >>> value.tolist(), se.round(4).tolist()
+    ([5.0], [5.0])
+    """
     loss = opportunity_loss(nb.values)
     n = loss.shape[1]
     return loss.mean(axis=1), loss.std(axis=1, ddof=1) / np.sqrt(n)

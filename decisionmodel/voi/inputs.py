@@ -66,6 +66,13 @@ class NetBenefit:
     strategies : list of str
     wtp : numpy.ndarray or None
         The WTP grid, or None when net benefit was given directly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = NetBenefit(np.zeros((1, 2, 5)), ["a", "b"], None)
+    >>> net.n_samples, net.labelled(np.array([3.0]), "value").item()
+    (5, 3.0)
     """
 
     values: np.ndarray
@@ -74,6 +81,7 @@ class NetBenefit:
 
     @property
     def n_samples(self) -> int:
+        """The number of draws."""
         return self.values.shape[2]
 
     def labelled(
@@ -83,7 +91,24 @@ class NetBenefit:
         extra_dims: Sequence[str] = (),
         coords: Mapping | None = None,
     ) -> xr.DataArray:
-        """Wrap per-WTP results (leading axis = wtp) as a DataArray; drop wtp when absent."""
+        """Wrap per-WTP results (leading axis = wtp) as a DataArray; drop wtp when absent.
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            Results with a leading WTP axis of length n_wtp (1 without a grid).
+        name : str
+            The DataArray's name.
+        extra_dims : sequence of str
+            Names of the axes after the WTP axis.
+        coords : mapping, optional
+            Their coordinates.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``("wtp", *extra_dims)``, or ``extra_dims`` alone when there is no grid.
+        """
         dims = ("wtp", *extra_dims)
         c = dict(coords or {})
         if self.wtp is None:
@@ -327,6 +352,27 @@ def as_net_benefit(
 ) -> NetBenefit:
     """Normalise net-benefit input (see the module docstring).
 
+    Parameters
+    ----------
+    nb : DataArray, DataFrame, 2-D array or outcomes Dataset, optional
+        Net-benefit draws; an outcomes Dataset (``cost``, ``effect``) needs ``wtp``.
+    costs, effects : optional
+        Instead of ``nb``: costs and effects in the same layouts. Labelled draws are
+        matched by label (:func:`align_draws`).
+    wtp : float or sequence, optional
+        The willingness-to-pay grid of costs and effects (required with them, refused
+        with net benefit).
+
+    Returns
+    -------
+    NetBenefit
+
+    Raises
+    ------
+    VOIInputError
+        Missing or conflicting arguments, a bad layout or value, fewer than 2 draws or
+        strategies, costs and effects that do not match.
+
     Examples
     --------
     >>> import numpy as np
@@ -386,6 +432,25 @@ def as_net_benefit(
 def as_inputs(inputs: Any, n_samples: int | None = None) -> pd.DataFrame:
     """Normalise parameter draws to a float DataFrame (rows = draws).
 
+    Parameters
+    ----------
+    inputs : Dataset, DataFrame or mapping
+        Parameter draws: Dataset variables over ``sample`` (scalar variables are left
+        out), DataFrame columns or mapping values.
+    n_samples : int, optional
+        The number of draws the outcomes have; another number of rows is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Float columns, default ``RangeIndex``.
+
+    Raises
+    ------
+    VOIInputError
+        A variable over other dimensions, non-numeric or non-finite values, repeated
+        names, fewer than 2 draws, or a row count other than ``n_samples``.
+
     Examples
     --------
     >>> as_inputs({"a": [1.0, 2.0], "b": [0.5, 0.1]}).columns.tolist()
@@ -413,6 +478,22 @@ def as_inputs(inputs: Any, n_samples: int | None = None) -> pd.DataFrame:
 def parameter_groups(pars: Any, available: Sequence[str]) -> list[list[str]]:
     """Normalise ``pars``: a name → one group of one; a list of names → one group; a list
     of lists → several groups.
+
+    Parameters
+    ----------
+    pars : str, list of str or list of lists
+        The parameter group(s).
+    available : sequence of str
+        The parameter names there are.
+
+    Returns
+    -------
+    list of list of str
+
+    Raises
+    ------
+    VOIInputError
+        Another shape, an unknown name, or a group naming a parameter twice.
 
     Examples
     --------
@@ -454,5 +535,20 @@ def parameter_groups(pars: Any, available: Sequence[str]) -> list[list[str]]:
 
 
 def group_label(group: Sequence[str]) -> str:
-    """The label of a parameter group in results: names joined by ','."""
+    """The label of a parameter group in results: names joined by ','.
+
+    Parameters
+    ----------
+    group : sequence of str
+        The parameter names of the group.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> group_label(["a", "b"])
+    'a,b'
+    """
     return ",".join(group)

@@ -408,6 +408,15 @@ class PSAFiles:
         Parameter draws, draws × parameters, when given.
     constant : list of str
         Parameter columns with a single value in every row (nothing to learn about them).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> costs = pd.DataFrame({"a": [0.0, 0.0], "b": [5.0, 15.0]})
+    >>> effects = pd.DataFrame({"a": [0.0, 0.0], "b": [1.0, 1.0]})
+    >>> psa = PSAFiles(["a", "b"], 2, "c.csv", costs=costs, effects=effects, wtp=[10.0])
+    >>> sorted(psa.outcome_kwargs())
+    ['costs', 'effects', 'wtp']
     """
 
     strategies: list[str]

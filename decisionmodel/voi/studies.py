@@ -154,7 +154,19 @@ class StudyDesign:
 
     Attributes a design provides: ``pars`` (the PSA columns it uses, in order),
     ``summary_names`` and ``name``. Methods: :meth:`simulate`, :meth:`summary`,
-    :meth:`loglik`, :meth:`posterior`, :meth:`prior_n0`.
+    :meth:`loglik`, :meth:`posterior`, :meth:`prior_n0`. Every method that draws takes
+    ``rng`` (see :mod:`decisionmodel.rng`) and refuses ``None``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> design = get_study("binary", "p")
+    >>> isinstance(design, StudyDesign), design.pars, design.has_likelihood
+    (True, ('p',), True)
+    >>> design.simulate(pd.DataFrame({"p": [0.1, 0.9]}), 10)
+    Traceback (most recent call last):
+    ...
+    TypeError: rng is required: pass a numpy.random.Generator, a SeedSequence or an int seed (e.g. rng=1)
     """
 
     name: str = "study"
@@ -185,52 +197,188 @@ class StudyDesign:
         return 1
 
     def check_n(self, n: Any) -> int:
-        """Validate one sample size and return it as an int."""
+        """Validate one sample size.
+
+        Parameters
+        ----------
+        n : int
+            The sample size (per arm for two-arm designs); a float with a whole value is
+            accepted.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        VOIInputError
+            ``n`` is not a whole number of at least :attr:`min_n`.
+        """
         return _sample_size(n, self.min_n)
 
     def validate(self, inputs: pd.DataFrame) -> None:
-        """Raise :class:`VOIInputError` if a column is missing or out of its range."""
+        """Check that ``inputs`` holds the design's columns, with values in their range.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows).
+
+        Raises
+        ------
+        VOIInputError
+            A column is missing or a value is out of range.
+        """
         for p in self.pars:
             _column(inputs, p, self.name)
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
-        """One simulated data set per row of ``inputs`` (a DataFrame with one row per draw)."""
+        """One simulated data set per row of ``inputs``, from that row's parameter values.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows), with the design's columns.
+        n : int
+            Sample size (per arm for two-arm designs).
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        pandas.DataFrame
+            N rows: the simulated data of each draw.
+        """
         raise NotImplementedError
 
     def summary(self, data: pd.DataFrame, n: int) -> np.ndarray:
-        """Summary statistics (N, k) of simulated data, the regressors of the regression method."""
+        """Summary statistics of simulated data: the regressors of the regression method.
+
+        The default is the data themselves.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Data sets from :meth:`simulate` (N rows).
+        n : int
+            Their sample size.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (N, k), columns :attr:`summary_names`.
+        """
         return data.to_numpy(dtype=float)
 
     def simulate_summary(
         self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None
     ) -> np.ndarray:
-        """:meth:`simulate` followed by :meth:`summary`."""
+        """The summary statistics of one data set per draw: :meth:`simulate`, then :meth:`summary`.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows).
+        n : int
+            Sample size.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (N, k).
+        """
         n = self.check_n(n)
         return self.summary(self.simulate(inputs, n, rng), n)
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
         """Log-likelihood (S, N) of S data sets (rows of ``data``) under N parameter draws.
 
-        Constants that do not depend on the parameters may be dropped (importance
-        weights are normalised per data set).
+        Constants that do not depend on the parameters may be dropped (importance weights are
+        normalised per data set).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets (rows of a :meth:`simulate` frame).
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            The sample size the data sets were simulated with.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N).
+
+        Raises
+        ------
+        VOIInputError
+            The design has no likelihood (:attr:`has_likelihood` is False).
         """
         raise VOIInputError(f"study {self.name!r} has no likelihood; importance sampling needs one")
 
     def posterior(
-        self, data: pd.DataFrame, n: int, size: int, rng: Any, inputs: pd.DataFrame
+        self,
+        data: pd.DataFrame,
+        n: int,
+        size: int,
+        rng: RNGLike | None,
+        inputs: pd.DataFrame,
     ) -> pd.DataFrame:
         """``size`` draws of the design's parameters given one data set (a one-row frame).
 
-        ``inputs`` is the PSA sample, from which priors are fitted when not given.
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One data set (a one-row frame of :meth:`simulate`'s columns).
+        n : int
+            Its sample size.
+        size : int
+            Posterior draws.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+        inputs : pandas.DataFrame
+            The PSA sample, from which priors are fitted when not given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size`` rows, columns :attr:`pars`.
+
+        Raises
+        ------
+        VOIInputError
+            The design has no posterior sampler (:attr:`has_posterior` is False).
         """
         raise VOIInputError(f"study {self.name!r} has no built-in posterior sampler")
 
     def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float] | None:
-        """Prior effective sample size of each parameter, where the design knows it."""
+        """Prior effective sample size of each parameter, where the design knows it.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            The PSA draws.
+
+        Returns
+        -------
+        dict or None
+            ``{parameter: n0}``, or None (the default) when the design does not know it.
+        """
         return None
 
     def describe(self) -> str:
-        """A one-line description (used in result attributes)."""
+        """A one-line description (used in result attributes).
+
+        Returns
+        -------
+        str
+        """
         return repr(self)
 
 
@@ -248,6 +396,15 @@ class BinaryStudy(StudyDesign):
     prior : (float, float), optional
         Beta(a, b) prior used by the conjugate posterior sampler and for n0 = a + b;
         by default fitted to the PSA draws of ``p`` by moments.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> study = BinaryStudy("p", prior=(2.0, 8.0))
+    >>> study.prior_n0(pd.DataFrame({"p": [0.1, 0.3]}))
+    {'p': 10.0}
+    >>> study.loglik(pd.DataFrame({"events": [0.0]}), pd.DataFrame({"p": [0.5, 0.0]}), 2)
+    array([[-1.38629436,  0.        ]])
     """
 
     p: str
@@ -256,17 +413,32 @@ class BinaryStudy(StudyDesign):
 
     @property
     def pars(self) -> tuple[str, ...]:
+        """The one column of the design: ``(p,)``."""
         return (self.p,)
 
     @property
     def summary_names(self) -> tuple[str, ...]:
+        """``("events",)``: the number of events is sufficient for ``p``."""
         return ("events",)
 
     @property
     def has_posterior(self) -> bool:
+        """True: the Beta prior is conjugate."""
         return True
 
     def validate(self, inputs: pd.DataFrame) -> None:
+        """Check that column ``p`` exists and holds probabilities in [0, 1].
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows).
+
+        Raises
+        ------
+        VOIInputError
+            A column is missing or a value is out of range.
+        """
         p = _column(inputs, self.p, self.name)
         if (p < 0).any() or (p > 1).any():
             raise VOIInputError(
@@ -274,11 +446,44 @@ class BinaryStudy(StudyDesign):
             )
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
+        """Events ~ Binomial(n, p) for each draw.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows) with the column ``p``.
+        n : int
+            Sample size (patients).
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One simulated data set per draw (N rows), column ``events``.
+        """
         n = self.check_n(n)
         p = _column(inputs, self.p, self.name)
         return pd.DataFrame({"events": as_generator(rng).binomial(n, p).astype(float)})
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
+        """Log-likelihood (S, N) of S data sets under N draws: x·log p + (n − x)·log(1 − p).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets (rows of :meth:`simulate`'s frame: ``events``).
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            The sample size the data sets were simulated with.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N), up to a constant per data set.
+        """
         slope, offset = _binomial_terms(_column(inputs, self.p, self.name), n)
         return _outer_sum([data["events"].to_numpy()], [slope], offset)
 
@@ -289,12 +494,52 @@ class BinaryStudy(StudyDesign):
             else _beta_moments(inputs[self.p].to_numpy(), self.p)
         )
 
-    def posterior(self, data, n, size, rng, inputs):
+    def posterior(
+        self,
+        data: pd.DataFrame,
+        n: int,
+        size: int,
+        rng: RNGLike | None,
+        inputs: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Draws from the Beta(a + x, b + n − x) posterior of ``p`` given x events.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One data set (a one-row frame of :meth:`simulate`'s columns).
+        n : int
+            Its sample size.
+        size : int
+            Posterior draws.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+        inputs : pandas.DataFrame
+            The PSA draws, to which the prior is fitted by moments when none was given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size`` draws of the design's parameters (columns :attr:`pars`).
+        """
         a, b = self._prior(inputs)
         x = float(np.asarray(data["events"])[0])
         return pd.DataFrame({self.p: as_generator(rng).beta(a + x, b + n - x, size)})
 
-    def prior_n0(self, inputs):
+    def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float]:
+        """n0 = a + b of the Beta(a, b) prior.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            The PSA draws (the prior is fitted to them by moments when none was given).
+
+        Returns
+        -------
+        dict
+            ``{parameter: n0}``.
+        """
         a, b = self._prior(inputs)
         return {self.p: a + b}
 
@@ -309,6 +554,15 @@ class BinaryTwoArmStudy(StudyDesign):
         Columns holding the event probability in arm 1 and arm 2.
     prior1, prior2 : (float, float), optional
         Beta priors per arm (default: fitted to the PSA draws by moments).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> study = BinaryTwoArmStudy("p1", "p2")
+    >>> study.simulate(pd.DataFrame({"p1": [0.0, 1.0], "p2": [1.0, 0.0]}), 5, rng=1)
+       events1  events2
+    0      0.0      5.0
+    1      5.0      0.0
     """
 
     p1: str
@@ -319,17 +573,32 @@ class BinaryTwoArmStudy(StudyDesign):
 
     @property
     def pars(self) -> tuple[str, ...]:
+        """The two columns of the design: ``(p1, p2)``."""
         return (self.p1, self.p2)
 
     @property
     def summary_names(self) -> tuple[str, ...]:
+        """``("events1", "events2")``: the events per arm."""
         return ("events1", "events2")
 
     @property
     def has_posterior(self) -> bool:
+        """True: the Beta priors are conjugate."""
         return True
 
     def validate(self, inputs: pd.DataFrame) -> None:
+        """Check that ``p1`` and ``p2`` are two different columns of probabilities in [0, 1].
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows).
+
+        Raises
+        ------
+        VOIInputError
+            A column is missing or a value is out of range.
+        """
         if self.p1 == self.p2:
             raise VOIInputError(f"{self.name}: p1 and p2 name the same column {self.p1!r}")
         for col in self.pars:
@@ -340,6 +609,23 @@ class BinaryTwoArmStudy(StudyDesign):
                 )
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
+        """Events ~ Binomial(n, p_j) in each arm j, for each draw.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows) with the columns ``p1`` and ``p2``.
+        n : int
+            Sample size per arm.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One simulated data set per draw (N rows), columns ``events1`` and ``events2``.
+        """
         n = self.check_n(n)
         rng = as_generator(rng)
         p1 = _column(inputs, self.p1, self.name)
@@ -352,6 +638,22 @@ class BinaryTwoArmStudy(StudyDesign):
         )
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
+        """Log-likelihood (S, N) of S data sets under N draws: Σ_j x_j·log p_j + (n − x_j)·log(1 − p_j).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets (rows of :meth:`simulate`'s frame: ``events1``, ``events2``).
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            The sample size the data sets were simulated with.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N), up to a constant per data set.
+        """
         s1, o1 = _binomial_terms(inputs[self.p1].to_numpy(), n)
         s2, o2 = _binomial_terms(inputs[self.p2].to_numpy(), n)
         return _outer_sum(
@@ -371,7 +673,35 @@ class BinaryTwoArmStudy(StudyDesign):
         )
         return a, b
 
-    def posterior(self, data, n, size, rng, inputs):
+    def posterior(
+        self,
+        data: pd.DataFrame,
+        n: int,
+        size: int,
+        rng: RNGLike | None,
+        inputs: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Independent Beta(a_j + x_j, b_j + n − x_j) posterior draws of ``p1`` and ``p2``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One data set (a one-row frame of :meth:`simulate`'s columns).
+        n : int
+            Its sample size.
+        size : int
+            Posterior draws.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+        inputs : pandas.DataFrame
+            The PSA draws, to which the prior is fitted by moments when none was given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size`` draws of the design's parameters (columns :attr:`pars`).
+        """
         (a1, b1), (a2, b2) = self._priors(inputs)
         rng = as_generator(rng)
         x1 = float(np.asarray(data["events1"])[0])
@@ -383,7 +713,19 @@ class BinaryTwoArmStudy(StudyDesign):
             }
         )
 
-    def prior_n0(self, inputs):
+    def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float]:
+        """n0 = a_j + b_j of each arm's Beta prior.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            The PSA draws (the prior is fitted to them by moments when none was given).
+
+        Returns
+        -------
+        dict
+            ``{parameter: n0}``.
+        """
         (a1, b1), (a2, b2) = self._priors(inputs)
         return {self.p1: a1 + b1, self.p2: a2 + b2}
 
@@ -409,6 +751,16 @@ class NormalMeanStudy(StudyDesign):
     prior : (float, float), optional
         Normal prior (mean, sd) of ``mu`` for the conjugate posterior (known ``sd``
         only); default: fitted to the PSA draws by moments.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> study = NormalMeanStudy("mu", sd=2.0, prior=(0.0, 1.0))
+    >>> study.prior_n0(pd.DataFrame({"mu": [0.0, 1.0]}))        # sd² / prior variance
+    {'mu': 4.0}
+    >>> post = study.posterior(pd.DataFrame({"xbar": [1.0]}), 4, 20000, 3, None)
+    >>> round(float(post["mu"].mean()), 1)                    # (4·1/4) / (1 + 4/4) = 0.5
+    0.5
     """
 
     mu: str
@@ -419,14 +771,17 @@ class NormalMeanStudy(StudyDesign):
 
     @property
     def pars(self) -> tuple[str, ...]:
+        """``(mu,)``, or ``(mu, sd)`` when ``sd`` is a column."""
         return (self.mu, self.sd) if isinstance(self.sd, str) else (self.mu,)
 
     @property
     def min_n(self) -> int:
+        """2 when the sample SD is reported (``estimate_sd``), else 1."""
         return 2 if self.estimate_sd else 1
 
     @property
     def has_posterior(self) -> bool:
+        """True for a known numeric ``sd`` without ``estimate_sd`` (the normal prior is conjugate)."""
         return not isinstance(self.sd, str) and not self.estimate_sd
 
     def _sd(self, inputs: pd.DataFrame) -> np.ndarray:
@@ -435,6 +790,18 @@ class NormalMeanStudy(StudyDesign):
         return np.full(len(inputs), float(self.sd))
 
     def validate(self, inputs: pd.DataFrame) -> None:
+        """Check that ``mu`` is a column and that ``sd`` is positive (a number or a column).
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows).
+
+        Raises
+        ------
+        VOIInputError
+            A column is missing or a value is out of range.
+        """
         _column(inputs, self.mu, self.name)
         if not isinstance(self.sd, str) and not (
             np.isfinite(float(self.sd)) and float(self.sd) > 0
@@ -449,9 +816,27 @@ class NormalMeanStudy(StudyDesign):
 
     @property
     def summary_names(self) -> tuple[str, ...]:
+        """``("xbar",)``, or ``("xbar", "s")`` with ``estimate_sd``."""
         return ("xbar", "s") if self.estimate_sd else ("xbar",)
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
+        """The sample mean of n Normal(mu, sd²) observations (and the sample SD), per draw.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows) with the column ``mu`` (and ``sd`` if it is a column).
+        n : int
+            Sample size (observations).
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One simulated data set per draw (N rows), column ``xbar`` (and ``s``).
+        """
         n = self.check_n(n)
         rng = as_generator(rng)
         mu = _column(inputs, self.mu, self.name)
@@ -462,6 +847,22 @@ class NormalMeanStudy(StudyDesign):
         return pd.DataFrame(out)
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
+        """Log-likelihood (S, N) of S data sets under N draws: −k·log sd − [n·(x̄ − mu)² + (n − 1)·s²]/(2·sd²), k = 1 for the mean alone and n with the sample SD.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets (rows of :meth:`simulate`'s frame: ``xbar`` (and ``s``)).
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            The sample size the data sets were simulated with.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N), up to a constant per data set.
+        """
         # -k log sd - [n (xbar - mu)^2 + (n-1) s^2] / (2 sd^2); k = 1 for the mean alone (its
         # sd is sd/sqrt(n)), n with the sample SD.
         mu = inputs[self.mu].to_numpy(dtype=float)
@@ -490,7 +891,40 @@ class NormalMeanStudy(StudyDesign):
         x = inputs[self.mu].to_numpy(dtype=float)
         return float(np.mean(x)), float(np.std(x, ddof=1))
 
-    def posterior(self, data, n, size, rng, inputs):
+    def posterior(
+        self,
+        data: pd.DataFrame,
+        n: int,
+        size: int,
+        rng: RNGLike | None,
+        inputs: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """Draws from the conjugate normal posterior of ``mu`` given the sample mean (known ``sd``).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One data set (a one-row frame of :meth:`simulate`'s columns).
+        n : int
+            Its sample size.
+        size : int
+            Posterior draws.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+        inputs : pandas.DataFrame
+            The PSA draws, to which the prior is fitted by moments when none was given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size`` draws of the design's parameters (columns :attr:`pars`).
+
+        Raises
+        ------
+        VOIInputError
+            ``sd`` is a column or ``estimate_sd`` is set (no conjugate posterior).
+        """
         if not self.has_posterior:
             raise VOIInputError(
                 f"{self.name}: the built-in posterior needs a known (numeric) sd and estimate_sd=False"
@@ -503,7 +937,19 @@ class NormalMeanStudy(StudyDesign):
             {self.mu: mean + as_generator(rng).standard_normal(size) / np.sqrt(prec)}
         )
 
-    def prior_n0(self, inputs):
+    def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float]:
+        """n0 = sd² / Var(mu) (the prior's variance in units of one observation).
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            The PSA draws (the prior is fitted to them by moments when none was given).
+
+        Returns
+        -------
+        dict
+            ``{parameter: n0}``.
+        """
         _, s0 = self._prior(inputs)
         sd2 = float(np.mean(self._sd(inputs) ** 2))
         return {self.mu: sd2 / s0**2}
@@ -548,6 +994,12 @@ class SurvivalTwoArmStudy(StudyDesign):
         control rate log((d_c + ½)/E_c) and log hazard ratio; ``"counts"`` the events and
         exposure per arm; ``"loghr"`` the log-HR estimate and its standard error
         √(1/(d_c+½) + 1/(d_t+½)) (use when the decision depends on the HR only).
+
+    Examples
+    --------
+    >>> study = SurvivalTwoArmStudy("rate", "hr", accrual=2.0, follow_up=1.0)
+    >>> study.pars, study.summary_names
+    (('rate', 'hr'), ('log_rate_control', 'log_hr'))
     """
 
     rate: str
@@ -562,10 +1014,12 @@ class SurvivalTwoArmStudy(StudyDesign):
 
     @property
     def pars(self) -> tuple[str, ...]:
+        """``(rate, hr)``."""
         return (self.rate, self.hr)
 
     @property
     def summary_names(self) -> tuple[str, ...]:
+        """The regressors of the chosen ``summary`` (see the class docstring)."""
         return {
             "rates": ("log_rate_control", "log_hr"),
             "counts": ("events_control", "exposure_control", "events_treated", "exposure_treated"),
@@ -573,6 +1027,18 @@ class SurvivalTwoArmStudy(StudyDesign):
         }[self.summary_type]
 
     def validate(self, inputs: pd.DataFrame) -> None:
+        """Check the columns (positive rates and hazard ratios, unless ``log_hr``) and the trial settings.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws, one row per draw (N rows).
+
+        Raises
+        ------
+        VOIInputError
+            A column is missing or a value is out of range.
+        """
         if self.rate == self.hr:
             raise VOIInputError(f"{self.name}: rate and hr name the same column {self.rate!r}")
         rate = _column(inputs, self.rate, self.name)
@@ -628,6 +1094,24 @@ class SurvivalTwoArmStudy(StudyDesign):
         return events, exposure
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
+        """Events and exposure per arm of one trial per draw (every patient simulated).
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows) with the columns ``rate`` and ``hr``.
+        n : int
+            Sample size per arm.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One simulated data set per draw (N rows), columns ``events_control``,
+            ``exposure_control``, ``events_treated``, ``exposure_treated``.
+        """
         n = self.check_n(n)
         rng = as_generator(rng)
         lam, h = self._rates(inputs)
@@ -643,6 +1127,20 @@ class SurvivalTwoArmStudy(StudyDesign):
         )
 
     def summary(self, data: pd.DataFrame, n: int) -> np.ndarray:
+        """The regressors of ``summary``: log rates, counts or the log-HR estimate and its SE.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Trials from :meth:`simulate` (N rows).
+        n : int
+            Patients per arm.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (N, k), columns :attr:`summary_names`.
+        """
         dc, ec, dt, et = (
             data[c].to_numpy(dtype=float)
             for c in ("events_control", "exposure_control", "events_treated", "exposure_treated")
@@ -656,6 +1154,22 @@ class SurvivalTwoArmStudy(StudyDesign):
         return np.column_stack([log_hr, np.sqrt(1 / (dc + 0.5) + 1 / (dt + 0.5))])
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
+        """Log-likelihood (S, N) of S data sets under N draws: Σ_arms d·log λ_arm − λ_arm·exposure_arm.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets (rows of :meth:`simulate`'s frame: events and exposure per arm).
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            The sample size the data sets were simulated with.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N), up to a constant per data set.
+        """
         lam, h = self._rates(inputs)
         dc, ec, dt, et = (
             data[c].to_numpy(dtype=float)
@@ -668,6 +1182,27 @@ class SurvivalTwoArmStudy(StudyDesign):
 
         With censoring time C ~ Uniform(f, a + f): P = 1 − (e^{−λf} − e^{−λ(a+f)})/(λa),
         or 1 − e^{−λf} when a = 0. Used to check the simulator.
+
+        Parameters
+        ----------
+        rate : float or array
+            The event rate λ of the arm.
+
+        Returns
+        -------
+        numpy.ndarray
+            P, in the shape of ``rate``.
+
+        Raises
+        ------
+        VOIInputError
+            Weibull survival (shape ≠ 1) or drop-out, for which there is no closed form here.
+
+        Examples
+        --------
+        >>> trial = survival_two_arm("rate", "hr", accrual=0.0, follow_up=2.0)
+        >>> round(float(trial.event_probability(0.5)), 6)          # 1 - exp(-1)
+        0.632121
         """
         if self.shape != 1.0 or self.dropout > 0:
             raise VOIInputError(
@@ -693,7 +1228,7 @@ class CustomStudy(StudyDesign):
         ``f(inputs, n, rng)`` with ``inputs`` the full DataFrame of PSA draws: returns a
         DataFrame (or an array of shape (N,) or (N, k)) of summary statistics, one row
         per draw — data simulated from that row's parameter values.
-    pars : sequence of str, optional
+    parameters : tuple of str, optional
         The columns the study informs (required by importance sampling, moment
         matching and the Gaussian approximation).
     loglik_fn : callable, optional
@@ -705,6 +1240,15 @@ class CustomStudy(StudyDesign):
         DataFrame of ``size`` posterior draws of ``pars``. Used by moment matching.
     label : str
         Name shown in results.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> study = CustomStudy(lambda df, n, rng: rng.normal(df["mu"], 1.0), ("mu",), label="x")
+    >>> study.simulate(pd.DataFrame({"mu": [0.0, 1.0, 2.0]}), 5, rng=0).columns.tolist()
+    ['x1']
+    >>> study.describe(), study.has_likelihood
+    ("custom_study('x', pars=['mu'])", False)
     """
 
     simulate_fn: Callable[..., Any]
@@ -715,21 +1259,49 @@ class CustomStudy(StudyDesign):
 
     @property
     def name(self) -> str:  # type: ignore[override]
+        """The ``label`` given to :func:`custom_study`."""
         return self.label
 
     @property
     def pars(self) -> tuple[str, ...]:
+        """The columns named by ``pars`` (empty if none were given)."""
         return tuple(self.parameters or ())
 
     @property
     def has_likelihood(self) -> bool:
+        """Whether a likelihood function was given."""
         return self.loglik_fn is not None
 
     @property
     def has_posterior(self) -> bool:
+        """Whether a posterior sampler was given."""
         return self.posterior_fn is not None
 
     def simulate(self, inputs: pd.DataFrame, n: int, rng: RNGLike | None = None) -> pd.DataFrame:
+        """The user's function ``f(inputs, n, rng)``, its output checked: one finite row per draw,
+        no parameter columns.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            PSA draws (N rows).
+        n : int
+            Sample size.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError). The generator is passed to the function.
+
+        Returns
+        -------
+        pandas.DataFrame
+            N rows of float statistics (array output gets the columns ``x1``, ``x2``, ...).
+
+        Raises
+        ------
+        VOIInputError
+            The output has the wrong number of rows, holds parameter columns or non-finite
+            values, or is not a table.
+        """
         n = self.check_n(n)
         out = self.simulate_fn(inputs, n, as_generator(rng))
         if isinstance(out, pd.Series):
@@ -761,6 +1333,27 @@ class CustomStudy(StudyDesign):
         return pd.DataFrame(values, columns=[str(c) for c in out.columns])
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
+        """The user's likelihood ``loglik(data, inputs, n)``, its shape checked.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            S simulated data sets.
+        inputs : pandas.DataFrame
+            N parameter draws.
+        n : int
+            Sample size.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (S, N).
+
+        Raises
+        ------
+        VOIInputError
+            No likelihood was given, or it returned another shape.
+        """
         if self.loglik_fn is None:
             return super().loglik(data, inputs, n)
         ll = np.asarray(self.loglik_fn(data, inputs, n), dtype=float)
@@ -771,7 +1364,40 @@ class CustomStudy(StudyDesign):
             )
         return ll
 
-    def posterior(self, data, n, size, rng, inputs):
+    def posterior(
+        self,
+        data: pd.DataFrame,
+        n: int,
+        size: int,
+        rng: RNGLike | None,
+        inputs: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """The user's posterior sampler ``posterior(data, n, size, rng)``, checked to return ``pars``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One data set (a one-row frame).
+        n : int
+            Its sample size.
+        size : int
+            Posterior draws.
+        rng : numpy.random.Generator, SeedSequence or int
+            Random numbers, normalised by :func:`decisionmodel.rng.as_generator`; required
+            (``None`` raises its TypeError).
+        inputs : pandas.DataFrame
+            The PSA draws (not passed to the sampler).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``size`` draws with a column for each of :attr:`pars`.
+
+        Raises
+        ------
+        VOIInputError
+            No sampler was given, or it did not return every parameter.
+        """
         if self.posterior_fn is None:
             return super().posterior(data, n, size, rng, inputs)
         out = pd.DataFrame(self.posterior_fn(data, n, size, as_generator(rng)))
@@ -783,6 +1409,12 @@ class CustomStudy(StudyDesign):
         return out
 
     def describe(self) -> str:
+        """``custom_study('label', pars=[...])``.
+
+        Returns
+        -------
+        str
+        """
         return f"custom_study({self.label!r}, pars={list(self.pars)})"
 
 
@@ -791,6 +1423,17 @@ class CustomStudy(StudyDesign):
 
 def binary(p: str, *, prior: tuple[float, float] | None = None) -> BinaryStudy:
     """Single-arm study of a binary outcome, events ~ Binomial(n, p).
+
+    Parameters
+    ----------
+    p : str
+        Column of the inputs holding the event probability.
+    prior : (float, float), optional
+        Beta(a, b) prior of ``p`` (default: fitted to its PSA draws by moments).
+
+    Returns
+    -------
+    BinaryStudy
 
     Examples
     --------
@@ -812,6 +1455,17 @@ def binary_two_arm(
 ) -> BinaryTwoArmStudy:
     """Two-arm trial of a binary outcome with ``n`` patients per arm.
 
+    Parameters
+    ----------
+    p1, p2 : str
+        Columns holding the event probability in arm 1 and arm 2 (voi's ``trial_binary``).
+    prior1, prior2 : (float, float), optional
+        Beta priors per arm (default: fitted to the PSA draws by moments).
+
+    Returns
+    -------
+    BinaryTwoArmStudy
+
     Examples
     --------
     >>> binary_two_arm(p1="p_side_effects_t1", p2="p_side_effects_t2").pars
@@ -828,6 +1482,21 @@ def normal_mean(
     prior: tuple[float, float] | None = None,
 ) -> NormalMeanStudy:
     """Study measuring a normal outcome on ``n`` patients; see :class:`NormalMeanStudy`.
+
+    Parameters
+    ----------
+    mu : str
+        Column holding the mean.
+    sd : float or str
+        The individual-level standard deviation: a number, or a column of the inputs.
+    estimate_sd : bool
+        Report the sample SD too (needs n >= 2).
+    prior : (float, float), optional
+        Normal prior (mean, sd) of ``mu`` (default: fitted to the PSA draws).
+
+    Returns
+    -------
+    NormalMeanStudy
 
     Examples
     --------
@@ -854,6 +1523,25 @@ def survival_two_arm(
 
     See :class:`SurvivalTwoArmStudy`. ``n`` is the number of patients per arm.
 
+    Parameters
+    ----------
+    rate, hr : str
+        Columns of the control-arm rate and the hazard ratio (or log hazard ratio).
+    accrual, follow_up : float
+        Accrual period and minimum follow-up, in the time unit of ``rate``.
+    shape : float
+        Known Weibull shape (1 = exponential).
+    log_hr : bool
+        Whether the ``hr`` column holds log hazard ratios.
+    dropout : float
+        Rate of exponential drop-out (0 = none).
+    summary : {"rates", "counts", "loghr"}
+        The regressors of the regression method (see :class:`SurvivalTwoArmStudy`).
+
+    Returns
+    -------
+    SurvivalTwoArmStudy
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -876,6 +1564,32 @@ def custom_study(
     name: str = "custom",
 ) -> CustomStudy:
     """Wrap a user data-generating function ``f(inputs, n, rng)`` as a design.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``f(inputs, n, rng)``: one row of simulated summary statistics per row of
+        ``inputs`` (a DataFrame, Series or array), drawn with the generator ``rng``.
+    pars : str or sequence of str, optional
+        The columns the study informs (needed by importance sampling, moment matching
+        and the Gaussian approximation).
+    loglik : callable, optional
+        ``loglik(data, inputs, n)``: the (S, N) log-likelihood of S data sets under N
+        draws (for importance sampling).
+    posterior : callable, optional
+        ``posterior(data, n, size, rng)``: ``size`` posterior draws of ``pars`` given a
+        one-row data set (for moment matching).
+    name : str
+        The name shown in results.
+
+    Returns
+    -------
+    CustomStudy
+
+    Raises
+    ------
+    VOIInputError
+        ``simulate``, ``loglik`` or ``posterior`` is not callable.
 
     Examples
     --------
@@ -915,6 +1629,26 @@ def get_study(study: Any, pars: Sequence[str] | str | None = None, **args: Any) 
     ``"survival_two_arm"`` — whose parameter columns are given, in order, by ``pars``
     (as in R voi) and whose other settings by ``args`` (e.g. ``sd=0.3``).
 
+    Parameters
+    ----------
+    study : StudyDesign, callable or str
+        The design, a data-generating function or a built-in name.
+    pars : str or sequence of str, optional
+        With a name: the design's columns, in order; with a function: the columns it
+        informs.
+    **args
+        Settings of a built-in design (or of :func:`custom_study` for a function).
+
+    Returns
+    -------
+    StudyDesign
+
+    Raises
+    ------
+    VOIInputError
+        An unknown name, the wrong number of columns, settings the design does not take,
+        or settings given with a design object.
+
     Examples
     --------
     >>> get_study("trial_binary", ["p1", "p2"]).pars
@@ -953,7 +1687,30 @@ def get_study(study: Any, pars: Sequence[str] | str | None = None, **args: Any) 
 def as_mapping(
     d: Mapping[str, float] | float | None, pars: Sequence[str]
 ) -> dict[str, float] | None:
-    """Expand a scalar or a mapping to one value per parameter (None stays None)."""
+    """Expand a scalar or a mapping to one value per parameter (None stays None).
+
+    Parameters
+    ----------
+    d : mapping, float or None
+        One value for all parameters, or ``{parameter: value}`` covering every one.
+    pars : sequence of str
+        The parameters.
+
+    Returns
+    -------
+    dict or None
+        ``{parameter: float}`` in the order of ``pars``.
+
+    Raises
+    ------
+    VOIInputError
+        A mapping that lacks a parameter.
+
+    Examples
+    --------
+    >>> as_mapping(4, ["a", "b"]), as_mapping({"a": 1, "b": 2, "c": 3}, ["b"])
+    ({'a': 4.0, 'b': 4.0}, {'b': 2.0})
+    """
     if d is None:
         return None
     if isinstance(d, Mapping):
