@@ -37,6 +37,7 @@ def test_the_python_api_example(monkeypatch):
         params,
         pars=[["p_mort90"], ["p_mort90", "p_peritoneal_at_laparotomy"]],
         wtp=100_000,
+        rng=1,
     )
     one, both = groups["value"].sel(wtp=100_000).values
     # the groups of the example have value, and 0 <= EVPPI(A) <= EVPPI(A u B) <= EVPI,

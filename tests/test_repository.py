@@ -143,3 +143,17 @@ def test_no_tracked_file_names_a_path_outside_the_repository():
         f"{len(found)} line(s) name a path outside the repository; cite the paper or use a "
         "path inside the repository instead:\n" + "\n".join(found)
     )
+
+
+def test_test_modules_have_distinct_names():
+    """The test directories are not packages, so pytest imports each test module by its
+    basename ("prepend" import mode): two ``test_x.py`` in different directories collide
+    and the second fails to collect ("import file mismatch") on a clean checkout."""
+    seen: dict[str, list[str]] = {}
+    for root in (REPO / "tests", REPO / "decisionmodel"):
+        for p in sorted(root.rglob("*.py")):
+            if p.name.startswith("test_") or p.name.endswith("_test.py"):
+                seen.setdefault(p.name, []).append(str(p.relative_to(REPO)))
+    assert len(seen) > 30
+    clashes = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not clashes, f"test modules sharing a basename: {clashes}"
