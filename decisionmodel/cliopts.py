@@ -110,10 +110,10 @@ def bytes_per_draw(tree: Any, n_wtp: int = 1) -> int:
     buffers, 8 bytes each, times 3 for temporaries (measured on ``trees/crlm.yaml``: about
     800 bytes per draw against 2,064 estimated with three WTP values).
     """
-    from decisionmodel.tree.compile import compile_tree
+    from decisionmodel.tree.compile import CompiledTree, compile_tree
 
-    ct = compile_tree(tree)
-    params = tree.graph.get("parameters") or {}
+    ct = tree if isinstance(tree, CompiledTree) else compile_tree(tree)
+    params = ct.graph.graph.get("parameters") or {}
     n_values = 0
     for spec in params.values():
         names = spec.get("names") if isinstance(spec, dict) else None

@@ -42,7 +42,7 @@ import xarray as xr
 
 from decisionmodel.cea import summary
 from decisionmodel.rng import as_generator
-from decisionmodel.tree.compile import compile_tree
+from decisionmodel.tree.compile import CompiledTree, compile_tree
 from decisionmodel.tree.evaluate import evaluate
 
 
@@ -97,7 +97,7 @@ def summarise(
 
 
 def analyse(
-    tree: nx.DiGraph,
+    tree: nx.DiGraph | CompiledTree,
     *,
     samples: int,
     seed: int,
@@ -114,7 +114,9 @@ def analyse(
 
     Parameters
     ----------
-    tree : networkx.DiGraph
+    tree : networkx.DiGraph or CompiledTree
+        A tree, or a tree compiled once (:func:`decisionmodel.tree.io.load_compiled`),
+        which is evaluated as it is (compiled with ``protocol`` when one is given).
     samples : int
         Number of parameter draws.
     seed : int
@@ -147,7 +149,11 @@ def analyse(
     from decisionmodel.evidence.tree_draws import tree_draws
     from decisionmodel.roles import strategy_roles
 
-    ct = compile_tree(tree, protocol)
+    if isinstance(tree, CompiledTree):
+        ct = compile_tree(tree.graph, protocol) if protocol else tree
+        tree = tree.graph
+    else:
+        ct = compile_tree(tree, protocol)
     roles = strategy_roles(ct)
     covariates: dict[str, Any] = {}
     values: dict[str, float] = {}

@@ -243,7 +243,7 @@ def naive_arm(x, arm):
 
 
 def test_loads_validates_and_has_exactly_the_three_strategies(G, ct):
-    validate_tree(G, check_draws=50, seed=1)
+    validate_tree(G, check_draws=50, rng=1)
     assert ct.strategy_names == POLICIES
     decisions = [n for n in ct.preorder if ct.kind[n] == "decision"]
     assert decisions == [ct.root]  # no embedded decision: three policies, no more

@@ -87,7 +87,7 @@ def _outcome(out, policy, var):
 
 
 def test_three_policies_without_embedded_decision(ct, G):
-    dm.validate_tree(G, check_draws=500, seed=3)  # probabilities valid on 500 prior draws
+    dm.validate_tree(G, check_draws=500, rng=3)  # probabilities valid on 500 prior draws
     assert ct.strategy_names == POLICIES
     assert [n for n in ct.preorder if ct.kind[n] == "decision"] == [ct.root]
     # both CRS arms branch on complete cytoreduction with the same parameter

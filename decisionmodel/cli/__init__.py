@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=1000,
         help="draws on which probabilities are checked (default 1000)",
     )
+    val.add_argument(
+        "--seed", type=int, default=0, help="random seed of the check draws (default 0)"
+    )
     val.set_defaults(func=trees.cmd_validate)
 
     draw = sub.add_parser("draw", help="draw the tree as a figure (.png, .svg, .pdf)")

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from decisionmodel.cli.common import (
     fit_kwargs,
@@ -18,20 +19,39 @@ from decisionmodel.cli.common import (
 )
 from decisionmodel.exceptions import DecisionModelError
 
+if TYPE_CHECKING:
+    from decisionmodel.tree.compile import CompiledTree
 
-def analysis_inputs(args: argparse.Namespace):
-    """The tree, WTP values and patient profile shared by ``run`` and ``subgroups``."""
+
+def analysis_inputs(args: argparse.Namespace) -> tuple[CompiledTree, list[float], Any]:
+    """The compiled tree, WTP values and patient profile shared by ``run`` and ``subgroups``.
+
+    The tree file is read, validated and compiled once (with ``--protocol`` where the
+    command has it); the analyses evaluate that compiled tree.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line of ``run`` or ``subgroups``.
+
+    Returns
+    -------
+    tuple
+        The :class:`~decisionmodel.tree.compile.CompiledTree`, the WTP values and the
+        :class:`~decisionmodel.clinical.profile.PatientProfile` (or None).
+    """
     from decisionmodel.cliopts import check_draws_fit, check_jobs, check_seed
-    from decisionmodel.tree.io import load_tree
+    from decisionmodel.tree.io import load_compiled
 
     if args.samples < 1:
         raise DecisionModelError(f"--samples {args.samples}: must be at least 1")
     check_jobs(args.jobs)
     check_seed(args.seed)
-    tree = load_tree(args.tree, require_declared=True)
-    wtp = wtp_values(args, tree)
-    check_draws_fit(tree, args.samples, "--samples", len(wtp))  # memory budget, the tree's size
-    return tree, wtp, patient_profile(args)
+    protocol = parse_protocol(getattr(args, "protocol", None))
+    ct = load_compiled(args.tree, protocol=protocol, require_declared=True)  # compiled once
+    wtp = wtp_values(args, ct.graph)
+    check_draws_fit(ct, args.samples, "--samples", len(wtp))  # memory budget, the tree's size
+    return ct, wtp, patient_profile(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -45,7 +65,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         samples=args.samples,
         seed=args.seed,
         wtp=wtp,
-        protocol=parse_protocol(args.protocol),
         progress=show_progress,
         evidence=not args.priors_only,
         profile=profile,
@@ -75,9 +94,9 @@ def cmd_subgroups(args: argparse.Namespace) -> int:
         from decisionmodel.cliopts import check_output_path
 
         check_output_path(args.figure, "--figure")  # before the analysis, not after it
-    tree, wtp, profile = analysis_inputs(args)
+    ct, wtp, profile = analysis_inputs(args)
     table = subgroup_table(
-        tree,
+        ct.graph,
         samples=args.samples,
         seed=args.seed,
         wtp=wtp,

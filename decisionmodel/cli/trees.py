@@ -32,18 +32,18 @@ def check_link_models(path: str, params: dict) -> dict[str, str]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``decisionmodel validate``: check a tree file against every rule and summarise it."""
-    from decisionmodel.cliopts import check_draws_fit
-    from decisionmodel.tree.compile import compile_tree
-    from decisionmodel.tree.io import load_tree
-    from decisionmodel.tree.validate import validate_tree
+    from decisionmodel.cliopts import check_draws_fit, check_seed
+    from decisionmodel.tree.io import load_compiled
+    from decisionmodel.tree.validate import check_on_draws
 
     if args.draws < 0:
         raise DecisionModelError(f"--draws {args.draws}: must be at least 0")
-    tree = load_tree(args.tree, check_draws=0, require_declared=True)
+    check_seed(args.seed)
+    ct = load_compiled(args.tree, require_declared=True)  # the rules that need no draws
+    tree = ct.graph
     if args.draws > 0:
-        check_draws_fit(tree, args.draws, "--draws")  # memory budget, from the tree's size
-        validate_tree(tree, check_draws=args.draws)
-    ct = compile_tree(tree)
+        check_draws_fit(ct, args.draws, "--draws")  # memory budget, from the tree's size
+        check_on_draws(ct, args.draws, args.seed)  # the per-draw rules, on the compiled tree
     params = tree.graph.get("parameters") or {}
     links = check_link_models(args.tree, params)
     unsourced = sorted(

@@ -1,10 +1,11 @@
 """Decision trees on networkx: files, formulas, validation, policies, Markov cohorts, rollback."""
 
 from decisionmodel.tree.compile import CompiledTree, Policy, compile_tree
-from decisionmodel.tree.evaluate import evaluate, policy_matrix
+from decisionmodel.tree.evaluate import check_probabilities, evaluate, policy_matrix
 from decisionmodel.tree.formula import Formula, parse
 from decisionmodel.tree.io import (
     dumps_tree,
+    load_compiled,
     load_tree,
     read_graphml,
     same_tree,
@@ -23,11 +24,13 @@ __all__ = [
     "Formula",
     "MarkovModel",
     "Policy",
+    "check_probabilities",
     "check_structure",
     "compile_markov",
     "compile_tree",
     "dumps_tree",
     "evaluate",
+    "load_compiled",
     "load_tree",
     "parse",
     "policy_matrix",

@@ -12,8 +12,10 @@ draw does not depend on the chunk size. The Markov cohorts of a chunk are run to
 
 The per-draw validation rules live here, where the values they check are computed: every
 chance node's probabilities are checked on every draw (in [0, 1], summing to 1; the node
-and the draw are named), and :func:`check_finite_outcomes` checks a result's costs and
-effects (as :func:`~decisionmodel.tree.validate.validate_tree` does on its check draws).
+and the draw are named), the Markov cohorts check their transition rows, and
+:func:`check_finite_outcomes` checks the costs and effects of the result. No evaluation is
+run only to check: :func:`check_probabilities` checks the chance nodes alone (formulas, no
+cohort), which :func:`~decisionmodel.tree.validate.validate_tree` does at the means.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from decisionmodel.exceptions import (
 )
 from decisionmodel.params import as_arrays
 from decisionmodel.tree.compile import CompiledTree, compile_tree
-from decisionmodel.tree.markov import run_cohorts
+from decisionmodel.tree.markov import run_cohorts, transition_matrix
 
 PROB_RANGE_TOL = 1e-9
 PROB_SUM_TOL = 1e-6
@@ -179,6 +181,80 @@ def _walk(ct, env, n, offset, prob, cost, effect, cohorts, cohort_of) -> None:
             )
 
 
+def check_probabilities(ct: CompiledTree, params: xr.Dataset | Mapping[str, Any]) -> None:
+    """Check every chance node's branch probabilities on ``params``, without evaluating.
+
+    The rules of :func:`evaluate` (each probability in [0, 1], the branches of a node
+    summing to 1, a complement ``#`` not negative) on the formulas of the chance nodes,
+    and the first cycle's transition rows of every Markov model a terminal runs (with the
+    terminal's ``with`` bindings; the later cycles of a time-dependent model are checked
+    by :func:`evaluate`), without computing a payoff or running a cohort, so it costs a
+    small part of an evaluation.
+
+    Parameters
+    ----------
+    ct : CompiledTree
+        The compiled tree.
+    params : xarray.Dataset or mapping
+        Parameter values, as for :func:`evaluate` (e.g. the means,
+        :func:`decisionmodel.params.mean_parameters`).
+
+    Raises
+    ------
+    UnknownParameterError
+        Names the formulas need that ``params`` lacks.
+    ProbabilityRangeError, ProbabilitySumError
+        For the first node and draw where a probability is invalid.
+    MarkovError
+        For the first model, state, cycle and draw where a transition row is invalid.
+
+    See Also
+    --------
+    evaluate : checks the same rules on every draw it evaluates.
+
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"tree": {"kind": "chance", "name": "c", "branches": [
+    ...     {"label": "a", "p": "p", "kind": "terminal"},
+    ...     {"label": "b", "p": "q", "kind": "terminal"}]}})
+    >>> check_probabilities(compile_tree(G), {"p": [0.5, 0.2], "q": [0.5, 0.8]})
+    >>> check_probabilities(compile_tree(G), {"p": [0.5, 0.2], "q": [0.5, 0.7]})
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.ProbabilitySumError: <dict>: node 'c': branch probabilities sum to 0.9, not 1 (draw 1)
+    """
+    env, n = _environment(ct, params)
+    _compute_derived(ct, env)
+    for node in ct.preorder:
+        if ct.kind[node] == "chance":
+            _branch_probabilities(ct, node, env, n, 0)
+    seen: set[tuple] = set()
+    for node in ct.preorder:
+        tm = ct.terminal_markov.get(node)
+        if tm is None or tm.key() in seen:
+            continue
+        seen.add(tm.key())
+        local = dict(env)
+        for name, f in tm.bindings.items():
+            local[name] = f.evaluate(env)
+        model = ct.markov_models[tm.model]
+        transition_matrix(model, {**local, "t": 1}, n, f" at node {str(node)!r}")
+
+
+def _environment(
+    ct: CompiledTree, params: xr.Dataset | Mapping[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """The arrays of the names ``ct`` uses, and the number of draws; all names present."""
+    env_all, n = as_arrays(params)
+    missing = sorted(ct.required_names - env_all.keys())
+    if missing:
+        raise UnknownParameterError(
+            f"{ct.where}: the parameter sample lacks {len(missing)} name(s) the tree uses: {', '.join(missing)}"
+        )
+    return {k: v for k, v in env_all.items() if k in ct.required_names}, n
+
+
 def policy_matrix(ct: CompiledTree) -> np.ndarray:
     """Indicator matrix (policies × terminals): 1 where a policy can reach a terminal.
 
@@ -219,23 +295,26 @@ def check_finite_outcomes(ct: CompiledTree, out: xr.Dataset) -> None:
     ...     {"action": "a", "kind": "terminal", "cost": "1 / x"},
     ...     {"action": "b", "kind": "terminal"}]}})
     >>> ct = compile_tree(G)
-    >>> check_finite_outcomes(ct, evaluate(ct, {"x": [1.0, 2.0]}))
-    >>> with np.errstate(divide="ignore"):
-    ...     out = evaluate(ct, {"x": [1.0, 0.0]})
+    >>> out = evaluate(ct, {"x": [1.0, 2.0]})
+    >>> check_finite_outcomes(ct, out)
+    >>> out["cost"][0, 1] = np.inf
     >>> check_finite_outcomes(ct, out)
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.NonFiniteOutcomeError: <dict>: the cost of policy 'a' is infinite or NaN for some draws (a formula overflows or divides by zero)
     """
     for var in ("cost", "effect"):
-        values = out[var].values
-        if not np.isfinite(values).all():
-            bad = np.flatnonzero(~np.isfinite(values).all(axis=-1))
-            names = ", ".join(repr(ct.policies[i].name) for i in bad[:3])
-            raise NonFiniteOutcomeError(
-                f"{ct.where}: the {var} of policy {names} is infinite or NaN for some "
-                "draws (a formula overflows or divides by zero)"
-            )
+        _check_finite(ct, var, out[var].values)
+
+
+def _check_finite(ct: CompiledTree, var: str, values: np.ndarray) -> None:
+    if not np.isfinite(values).all():
+        bad = np.flatnonzero(~np.isfinite(values).all(axis=-1))
+        names = ", ".join(repr(ct.policies[i].name) for i in bad[:3])
+        raise NonFiniteOutcomeError(
+            f"{ct.where}: the {var} of policy {names} is infinite or NaN for some "
+            "draws (a formula overflows or divides by zero)"
+        )
 
 
 def evaluate(
@@ -279,6 +358,8 @@ def evaluate(
         Names the formulas need that ``params`` lacks (all listed).
     ProbabilityRangeError, ProbabilitySumError, MarkovError
         For the first draw where a probability is invalid (node and draw named).
+    NonFiniteOutcomeError
+        A policy's cost or effect is infinite or NaN on some draw (policies named).
 
     Notes
     -----
@@ -304,13 +385,7 @@ def evaluate(
     ct = tree if isinstance(tree, CompiledTree) else compile_tree(tree, protocol)
     if isinstance(tree, CompiledTree) and protocol:
         ct = compile_tree(tree.graph, protocol)
-    env_all, n = as_arrays(params)
-    missing = sorted(ct.required_names - env_all.keys())
-    if missing:
-        raise UnknownParameterError(
-            f"{ct.where}: the parameter sample lacks {len(missing)} name(s) the tree uses: {', '.join(missing)}"
-        )
-    needed = ct.required_names
+    env_all, n = _environment(ct, params)
     chunk_size = max(1, int(chunk_size))
     M = policy_matrix(ct)
     P, T = M.shape
@@ -329,7 +404,7 @@ def evaluate(
     for lo in starts:
         hi = min(n, lo + chunk_size)
         m = hi - lo
-        env = {k: (v[lo:hi] if np.ndim(v) else v) for k, v in env_all.items() if k in needed}
+        env = {k: (v[lo:hi] if np.ndim(v) else v) for k, v in env_all.items()}
         prob, c, e = _roll_chunk(ct, env, m, lo)
         # per policy, a sum over its terminals in a fixed order: the result of a draw does not
         # depend on the chunk it falls in (a BLAS matrix product could reorder the additions)
@@ -357,6 +432,8 @@ def evaluate(
         data["path_cost"] = (("path", "sample"), path_c)
         data["path_effect"] = (("path", "sample"), path_e)
         data["reaches"] = (("strategy", "path"), M.astype(bool))
+    for var, values in (("cost", cost), ("effect", effect)):
+        _check_finite(ct, var, values)
     attrs = {
         k: ct.graph.graph[k]
         for k in ("name", "currency", "effect_unit")

@@ -58,7 +58,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import yaml
@@ -66,6 +66,10 @@ import yaml
 from decisionmodel.exceptions import TreeFileError
 from decisionmodel.tree.schema import GRAPH_KEYS
 from decisionmodel.tree.yamlsafe import load_yaml
+
+if TYPE_CHECKING:
+    from decisionmodel.rng import RNGLike
+    from decisionmodel.tree.compile import CompiledTree
 
 _EDGE_KEYS = {
     "action": "action",
@@ -226,11 +230,18 @@ def _read_yaml(path: Path) -> Any:
     return load_yaml(path, TreeFileError, "tree file")
 
 
+def _read_graph(path: Path) -> nx.DiGraph:
+    if path.suffix.lower() == ".graphml":
+        return read_graphml(path)
+    return tree_from_dict(_read_yaml(path), str(path))
+
+
 def load_tree(
     path: str | os.PathLike,
     *,
     validate: bool = True,
-    check_draws: int = 200,
+    check_draws: int = 0,
+    rng: RNGLike | None = None,
     require_declared: bool = False,
 ) -> nx.DiGraph:
     """Read a tree file (YAML, or GraphML as written by :func:`to_graphml`) and validate it.
@@ -240,10 +251,13 @@ def load_tree(
     path : path-like
         A ``.yaml``/``.yml`` tree file or a ``.graphml`` export.
     validate : bool
-        Run :func:`decisionmodel.tree.validate.validate_tree` (default True).
+        Run :func:`decisionmodel.tree.validate.validate_tree` (default True): the
+        structure, the formulas, the parameter names and the probabilities at the means.
     check_draws : int
-        Number of parameter draws on which probabilities are checked at load
-        (0 checks only the structure, formulas and names).
+        Also evaluate the tree on this many draws of the declared distributions (default
+        0; an analysis checks every draw it evaluates).
+    rng : Generator, SeedSequence or int, optional
+        The stream of the check draws (required when ``check_draws`` > 0).
     require_declared : bool
         Every name a formula uses must be declared in the file (the command line asks
         this); by default a file without ``parameters:`` may take its values from the
@@ -258,18 +272,68 @@ def load_tree(
     ------
     TreeFileError, TreeValidationError, FormulaError, ParameterError, MarkovError
         With the file and node path in the message.
+
+    See Also
+    --------
+    load_compiled : the same, returning the compiled tree (to analyse it without
+        compiling it again).
     """
-    path = Path(path)
-    if path.suffix.lower() == ".graphml":
-        G = read_graphml(path)
-    else:
-        doc = _read_yaml(path)
-        G = tree_from_dict(doc, str(path))
+    G = _read_graph(Path(path))
     if validate:
         from decisionmodel.tree.validate import validate_tree
 
-        validate_tree(G, check_draws=check_draws, require_declared=require_declared)
+        validate_tree(G, check_draws=check_draws, rng=rng, require_declared=require_declared)
     return G
+
+
+def load_compiled(
+    path: str | os.PathLike,
+    *,
+    protocol: Mapping[str, str] | None = None,
+    require_declared: bool = False,
+) -> CompiledTree:
+    """Read a tree file, validate it and compile it, once.
+
+    What an analysis starts from: the validation of :func:`load_tree` compiles the tree,
+    and that compiled tree is returned (its ``graph`` is the tree read) rather than
+    compiled again by every function that evaluates it.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.yaml``/``.yml`` tree file or a ``.graphml`` export.
+    protocol : mapping, optional
+        Decision node (id or label) → action fixed by protocol.
+    require_declared : bool
+        Every name a formula uses must be declared in the file.
+
+    Returns
+    -------
+    CompiledTree
+        Accepted wherever a tree is (:func:`~decisionmodel.tree.evaluate.evaluate`,
+        :func:`decisionmodel.report.analyse`, ...).
+
+    Raises
+    ------
+    TreeFileError, TreeValidationError, FormulaError, ParameterError, MarkovError,
+    PolicyError
+        With the file and node path in the message.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.yaml").write_text(
+    ...     "tree: {kind: decision, name: d, branches: ["
+    ...     "{action: a, kind: terminal, effect: 1}, {action: b, kind: terminal}]}")
+    >>> ct = load_compiled(d / "t.yaml")
+    >>> ct.strategy_names, ct.graph.number_of_nodes()
+    (['a', 'b'], 3)
+    """
+    from decisionmodel.tree.validate import validate_tree
+
+    G = _read_graph(Path(path))
+    return validate_tree(G, require_declared=require_declared, protocol=protocol)
 
 
 def _children_in_order(G: nx.DiGraph, node: str) -> list[str]:

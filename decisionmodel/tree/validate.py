@@ -1,12 +1,17 @@
 """Validation rules of a decision tree: one exception class per rule.
 
-:func:`validate_tree` runs every rule: the structural ones
-(:func:`~decisionmodel.tree.structure.check_structure`, no parameter values needed), then
-it compiles every formula and lists unknown parameter names
-(:func:`~decisionmodel.tree.compile.compile_tree`), and evaluates the tree on a sample of
-draws, so that probabilities outside [0, 1], probabilities not summing to 1 and infinite
-or NaN outcomes are found at load time. The per-draw checks are those of
-:mod:`decisionmodel.tree.evaluate`, which runs them on every draw it sees.
+:func:`validate_tree` runs the rules that need no parameter draws, once, and returns the
+compiled tree it built for them, so that an analysis compiles a tree once
+(:func:`decisionmodel.tree.io.load_compiled`): the structural rules
+(:func:`~decisionmodel.tree.structure.check_structure`), then it compiles every formula
+and lists unknown parameter names (:func:`~decisionmodel.tree.compile.compile_tree`), and
+checks every chance node's probabilities at the parameters' means (formulas only, no
+Markov cohort is run), so that a probability outside [0, 1] or not summing to 1 in the base
+case is found before any evidence model is fitted. The per-draw rules are checked by
+:func:`~decisionmodel.tree.evaluate.evaluate` on every draw it computes (probabilities,
+Markov transition rows, finite costs and effects); ``check_draws`` > 0 (``decisionmodel
+validate --draws N``) also evaluates the tree at the means and on that many draws of the
+declared distributions, to find them without an analysis.
 
 This module is the top of the tree layers: it imports compile and evaluate, and nothing
 below imports it (``evaluate`` > ``compile`` > ``structure``, ``markov`` > ``formula`` >
@@ -30,10 +35,13 @@ chance edges have a label, unique per node             BranchLabelError
 *formulas and names* (:mod:`decisionmodel.tree.compile`)
 formulas follow the grammar                            FormulaError
 every name is declared                                 UnknownParameterError
-*per draw* (:mod:`decisionmodel.tree.evaluate`)
+*at the means, at load* (:func:`decisionmodel.tree.evaluate.check_probabilities`)
+probabilities within [0, 1], summing to 1              ProbabilityRangeError, ProbabilitySumError
+*per draw* (:mod:`decisionmodel.tree.evaluate`, on every draw evaluated)
 probabilities within [0, 1] (per draw)                 ProbabilityRangeError
 probabilities of a chance node sum to 1 (per draw)     ProbabilitySumError
-outcomes are finite (on the check draws)               NonFiniteOutcomeError
+Markov transition rows within [0, 1], summing to 1     MarkovError
+outcomes are finite                                    NonFiniteOutcomeError
 =====================================================  ================================
 """
 
@@ -42,10 +50,13 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from collections.abc import Mapping
+
 from decisionmodel.exceptions import DecisionModelError, TreeFileError, UnknownParameterError
 from decisionmodel.params import mean_parameters, sample_parameters
-from decisionmodel.tree.compile import compile_tree
-from decisionmodel.tree.evaluate import check_finite_outcomes, evaluate
+from decisionmodel.rng import RNGLike
+from decisionmodel.tree.compile import CompiledTree, compile_tree
+from decisionmodel.tree.evaluate import check_probabilities, evaluate
 from decisionmodel.tree.schema import where
 
 #: most draws the probability checks may use
@@ -102,31 +113,56 @@ def _check_graph_attributes(G: nx.DiGraph) -> None:
 
 
 def validate_tree(
-    G: nx.DiGraph, *, check_draws: int = 200, seed: int = 0, require_declared: bool = False
-) -> None:
-    """Run every validation rule on a tree.
+    G: nx.DiGraph,
+    *,
+    check_draws: int = 0,
+    rng: RNGLike | None = None,
+    require_declared: bool = False,
+    protocol: Mapping[str, str] | None = None,
+) -> CompiledTree:
+    """Run the validation rules on a tree and return it compiled.
 
-    Checks the structure, compiles every formula, lists unknown parameter names, and
-    evaluates the tree at the parameters' means and on ``check_draws`` random draws
-    (seeded by ``seed``) so that probabilities outside [0, 1] or not summing to 1, and
-    infinite or NaN outcomes, are found at load time.
+    Checks the structure, compiles every formula, lists unknown parameter names, checks
+    the strategy roles and every chance node's probabilities at the parameters' means.
+    With ``check_draws`` > 0 it also evaluates the tree at the means and on that many
+    draws of the declared distributions (drawn with ``rng``), so that probabilities outside
+    [0, 1] or not summing to 1, invalid Markov transition rows and infinite or NaN outcomes
+    are found without an analysis; an analysis finds them anyway, on every draw it
+    evaluates.
 
     Parameters
     ----------
     G : networkx.DiGraph
+        A tree with the attribute schema of :mod:`decisionmodel.tree.schema`.
     check_draws : int
-        Draws to check probabilities on (0: only the structure, formulas and names).
-    seed : int
-        Seed of the check draws.
+        Draws to evaluate the tree on (default 0: the rules that need no evaluation).
+    rng : Generator, SeedSequence or int, optional
+        The stream of the check draws; required when ``check_draws`` > 0
+        (:mod:`decisionmodel.rng`).
     require_declared : bool
         Every name a formula uses must be declared in the tree (as :func:`load_tree` asks
         of a file); otherwise a tree without ``parameters:`` may take its values from
         elsewhere and is checked when evaluated.
+    protocol : mapping, optional
+        Decision node (id or label) → action fixed by protocol, passed to
+        :func:`~decisionmodel.tree.compile.compile_tree`.
+
+    Returns
+    -------
+    CompiledTree
+        The tree compiled (with ``protocol``), to evaluate without compiling it again.
 
     Raises
     ------
     TreeValidationError subclass, FormulaError, UnknownParameterError, MarkovError,
     NonFiniteOutcomeError
+        Naming the file or graph, and the node, parameter or draw.
+
+    See Also
+    --------
+    decisionmodel.tree.io.load_tree : reads a tree file and validates it.
+    decisionmodel.tree.io.load_compiled : reads, validates and compiles a tree file once.
+    decisionmodel.tree.evaluate.evaluate : checks the per-draw rules on every draw.
 
     Examples
     --------
@@ -139,17 +175,13 @@ def validate_tree(
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.ProbabilityRangeError: <dict>: node 'c/a': probability 'p' = 1.5 is outside [0, 1] (draw 0)
+    >>> G.graph["parameters"]["p"] = {"distribution": "beta", "alpha": 1, "beta": 1}
+    >>> validate_tree(G, check_draws=100, rng=1).strategy_names
+    ['base case']
     """
-    if (
-        isinstance(check_draws, bool)
-        or not isinstance(check_draws, (int, np.integer))
-        or not 0 <= check_draws <= MAX_CHECK_DRAWS
-    ):
-        raise DecisionModelError(
-            f"--draws {check_draws}: the number of check draws must be from 0 to {MAX_CHECK_DRAWS:,}"
-        )
+    _check_count(check_draws, rng)
     _check_graph_attributes(G)
-    ct = compile_tree(G)
+    ct = compile_tree(G, protocol)
     if G.graph.get("roles"):
         # imported here: decisionmodel.roles imports decisionmodel.tree.compile, and importing
         # it while the tree package initialises (which imports this module) would find it
@@ -163,10 +195,70 @@ def validate_tree(
                 f"{where(G)}: unknown parameter name(s) {', '.join(sorted(ct.required_names))} "
                 "(the file has no 'parameters:' section declaring them)"
             )
-        return  # a graph built in Python: parameters come from elsewhere, checked when evaluated
+        return ct  # a graph built in Python: parameters come from elsewhere, checked when evaluated
+    check_probabilities(ct, mean_parameters(G))
     if check_draws > 0:
-        for params in (
-            mean_parameters(G),
-            sample_parameters(G, check_draws, seed),
-        ):
-            check_finite_outcomes(ct, evaluate(ct, params))
+        check_on_draws(ct, check_draws, rng)
+    return ct
+
+
+def _check_count(check_draws: int, rng: RNGLike | None) -> None:
+    if (
+        isinstance(check_draws, bool)
+        or not isinstance(check_draws, (int, np.integer))
+        or not 0 <= check_draws <= MAX_CHECK_DRAWS
+    ):
+        raise DecisionModelError(
+            f"--draws {check_draws}: the number of check draws must be from 0 to {MAX_CHECK_DRAWS:,}"
+        )
+    if check_draws > 0 and rng is None:
+        raise TypeError(
+            "rng is required with check_draws > 0 (a Generator, a SeedSequence or an int seed "
+            "of the check draws)"
+        )
+
+
+def check_on_draws(ct: CompiledTree, check_draws: int, rng: RNGLike | None) -> None:
+    """Evaluate a compiled tree at its parameters' means and on draws of their priors.
+
+    The per-draw rules of :func:`~decisionmodel.tree.evaluate.evaluate` (probabilities,
+    Markov transition rows, finite outcomes) on the base case and on ``check_draws`` draws
+    of the distributions the tree declares, to find a defect without an analysis
+    (``decisionmodel validate --draws N``).
+
+    Parameters
+    ----------
+    ct : CompiledTree
+        A compiled tree whose parameters are declared in it.
+    check_draws : int
+        Draws to evaluate, from 1 to :data:`MAX_CHECK_DRAWS`.
+    rng : Generator, SeedSequence or int
+        The stream of the draws (:mod:`decisionmodel.rng`).
+
+    Raises
+    ------
+    DecisionModelError
+        ``check_draws`` out of range.
+    ProbabilityRangeError, ProbabilitySumError, MarkovError, NonFiniteOutcomeError
+        The first defect found, naming the node and the draw.
+
+    See Also
+    --------
+    validate_tree : the rules that need no draws, then this with ``check_draws`` > 0.
+
+    Examples
+    --------
+    >>> from decisionmodel.tree.io import tree_from_dict
+    >>> G = tree_from_dict({"parameters": {"p": {"distribution": "uniform", "low": 0, "high": 2}},
+    ...     "tree": {"kind": "chance", "name": "c", "branches": [
+    ...         {"label": "a", "p": "p / 1.5", "kind": "terminal"},
+    ...         {"label": "b", "p": "#", "kind": "terminal"}]}})
+    >>> ct = validate_tree(G)  # at the mean, p / 1.5 = 0.67 is a probability
+    >>> check_on_draws(ct, 100, rng=1)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.ProbabilityRangeError: <dict>: node 'c/a': probability 'p / 1.5' = ... is outside [0, 1] (draw ...)
+    """
+    _check_count(check_draws, rng)
+    evaluate(ct, mean_parameters(ct.graph))
+    evaluate(ct, sample_parameters(ct.graph, check_draws, rng))

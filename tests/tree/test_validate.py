@@ -49,6 +49,11 @@ def raises_exactly(cls, func, *args, **kwargs) -> str:
     return str(info.value)
 
 
+#: the per-draw rules are checked where the values are computed (every evaluation); at load
+#: only when asked for, on draws of the declared priors
+CHECK_DRAWS = {"check_draws": 200, "rng": 0}
+
+
 def check_file_rule(tmp_path, text, cls, *fragments, name="model.yaml", **kw):
     path = write(tmp_path, text, name)
     msg = raises_exactly(cls, load_tree, path, **kw)
@@ -535,7 +540,10 @@ def test_probability_out_of_range_for_some_draws_only(tmp_path):
     # the mean is fine: structure-only loading passes
     G = load_tree(path, check_draws=0)
     evaluate(G, {"p": [0.5]})
-    msg = check_file_rule(tmp_path, RANGE_TREE, ProbabilityRangeError, "'d/a/x'", "draw ")
+    # the per-draw rules on draws of the priors: evaluation (or check_draws at load)
+    msg = check_file_rule(
+        tmp_path, RANGE_TREE, ProbabilityRangeError, "'d/a/x'", "draw ", **CHECK_DRAWS
+    )
     assert "'p'" in msg
     # at evaluate: the failing draw is named, also across chunks
     for chunk in (1, 2, 100):
@@ -598,7 +606,7 @@ def test_probabilities_not_summing_to_one_per_draw(tmp_path):
         - {label: x, p: p, kind: terminal}
         - {label: y, p: 0.5, kind: terminal}
     """
-    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "draw ")
+    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "draw ", **CHECK_DRAWS)
     G = load_tree(write(tmp_path, text), check_draws=0)
     evaluate(G, {"p": [0.5, 0.5]})
     msg = raises_exactly(ProbabilitySumError, evaluate, G, {"p": [0.5, 0.5, 0.6]}, chunk_size=2)
@@ -619,7 +627,7 @@ def test_complement_negative_per_draw(tmp_path):
         - {label: y, p: q, kind: terminal}
         - {label: z, p: '#', kind: terminal}
     """
-    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "'#'")
+    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "'#'", **CHECK_DRAWS)
     G = load_tree(write(tmp_path, text), check_draws=0)
     msg = raises_exactly(ProbabilitySumError, evaluate, G, {"p": [0.3, 0.6], "q": [0.3, 0.5]})
     assert "(draw 1)" in msg
@@ -809,7 +817,7 @@ def test_markov_row_not_summing_per_draw(tmp_path):
           dead: {dead: 1}
     tree: {kind: terminal, name: t, markov: m}
     """
-    check_file_rule(tmp_path, text, MarkovError, "'m'", "'alive'", "draw ")
+    check_file_rule(tmp_path, text, MarkovError, "'m'", "'alive'", "draw ", **CHECK_DRAWS)
     G = load_tree(write(tmp_path, text), check_draws=0)
     msg = raises_exactly(MarkovError, evaluate, G, {"q": [0.5, 0.5, 0.7]})
     assert "draw 2" in msg
@@ -914,7 +922,7 @@ def test_validation_runs_on_the_declared_distribution(tmp_path):
         - {label: x, p: p, kind: terminal}
         - {label: y, p: '#', kind: terminal}
     """
-    check_file_rule(tmp_path, text, ProbabilityRangeError, "'c/x'")
+    check_file_rule(tmp_path, text, ProbabilityRangeError, "'c/x'", **CHECK_DRAWS)
     load_tree(write(tmp_path, text, "again.yaml"), check_draws=0)
 
 
@@ -1011,7 +1019,7 @@ def test_infinite_outcomes_are_refused(tmp_path):
 
     for cost in ("exp(c * 10)", "1 / (c - 100)", "c ** 1e10"):
         path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", f"'{cost}'"))
-        msg = raises_exactly(NonFiniteOutcomeError, load_tree, path)
+        msg = raises_exactly(NonFiniteOutcomeError, load_tree, path, **CHECK_DRAWS)
         assert "policy 'a'" in msg and "infinite or NaN" in msg
 
 
