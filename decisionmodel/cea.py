@@ -62,6 +62,7 @@ import pandas as pd
 import xarray as xr
 
 from decisionmodel.exceptions import CEAInputError
+from decisionmodel.netbenefit import check_wtp, opportunity_loss
 
 __all__ = [
     "STATUS_DOMINATED",
@@ -192,27 +193,7 @@ def _mapping_to_dataset(outcomes: Mapping[str, Any]) -> xr.Dataset:
 
 def _as_wtp(wtp: WTP, *, positive: bool = False) -> np.ndarray:
     """Return ``wtp`` as a non-empty 1-D float array of finite, non-negative, unique values."""
-    try:
-        arr = np.asarray(wtp, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise CEAInputError(f"wtp must be a number or a 1-D sequence of numbers: {exc}") from None
-    if arr.ndim > 1:
-        raise CEAInputError(f"wtp must be a scalar or 1-D, got shape {arr.shape}")
-    arr = np.atleast_1d(arr)
-    if arr.size == 0:
-        raise CEAInputError("wtp is empty; give at least one willingness-to-pay value")
-    if not np.isfinite(arr).all():
-        raise CEAInputError(f"wtp must be finite, got {arr[~np.isfinite(arr)].tolist()}")
-    if (arr < 0).any():
-        raise CEAInputError(f"wtp must be non-negative, got {arr[arr < 0].tolist()}")
-    if positive and (arr <= 0).any():
-        raise CEAInputError(
-            "wtp must be > 0 for net health benefit (effect - cost / wtp), "
-            f"got {arr[arr <= 0].tolist()}"
-        )
-    if np.unique(arr).size != arr.size:
-        raise CEAInputError(f"wtp values must be unique, got {arr.tolist()}")
-    return arr
+    return check_wtp(wtp, error=CEAInputError, positive=positive)
 
 
 def _wtp_label(w: float) -> str:
@@ -235,12 +216,17 @@ def _nmb_array(cost: np.ndarray, effect: np.ndarray, w: np.ndarray) -> np.ndarra
     return w[:, None, None] * effect[None, :, :] - cost[None, :, :]
 
 
-def _ceac_and_loss(ds: xr.Dataset, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per wtp and strategy: P(highest NMB) with ties shared, and expected opportunity loss."""
+def _ceac_and_loss(
+    ds: xr.Dataset, w: np.ndarray, *, evpi: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per wtp and strategy: P(highest NMB) with ties shared, and expected opportunity loss;
+    with ``evpi``, also per wtp the EVPI (the mean :func:`opportunity_loss`), in the same
+    pass over the draws."""
     cost, effect = ds["cost"].values, ds["effect"].values
     n_strategy, n_sample = cost.shape
     prob = np.empty((w.size, n_strategy))
     loss = np.empty((w.size, n_strategy))
+    value = np.empty(w.size) if evpi else None
     for chunk in _wtp_chunks(w.size, n_strategy * n_sample):
         nb = _nmb_array(cost, effect, w[chunk])
         best = nb.max(axis=1, keepdims=True)
@@ -248,7 +234,9 @@ def _ceac_and_loss(ds: xr.Dataset, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
         share = is_best / is_best.sum(axis=1, keepdims=True)
         prob[chunk] = share.mean(axis=2)
         loss[chunk] = (best - nb).mean(axis=2)
-    return prob, loss
+        if value is not None:
+            value[chunk] = opportunity_loss(nb).mean(axis=1)
+    return prob, loss, value
 
 
 def _expected_nmb(ds: xr.Dataset, w: np.ndarray) -> np.ndarray:
@@ -467,7 +455,7 @@ def ceac(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     """
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
-    prob, _ = _ceac_and_loss(ds, w)
+    prob, _, _ = _ceac_and_loss(ds, w)
     return xr.DataArray(
         prob,
         dims=("wtp", "strategy"),
@@ -512,7 +500,7 @@ def ceaf(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     """
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
-    prob, _ = _ceac_and_loss(ds, w)
+    prob, _, _ = _ceac_and_loss(ds, w)
     best = _recommended_index(ds, w)
     names = ds["strategy"].values.astype(str)
     return pd.DataFrame(
@@ -558,7 +546,7 @@ def expected_loss(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     """
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
-    _, loss = _ceac_and_loss(ds, w)
+    _, loss, _ = _ceac_and_loss(ds, w)
     return xr.DataArray(
         loss,
         dims=("wtp", "strategy"),
@@ -634,7 +622,10 @@ def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
           (the CEAC, :func:`ceac`);
         - ``expected_loss`` (wtp, strategy): expected opportunity loss
           (:func:`expected_loss`);
-        - ``evpi`` (wtp): the smallest expected loss, the EVPI per person;
+        - ``evpi`` (wtp): the EVPI per person, the mean opportunity loss of the strategy
+          with the highest expected net benefit
+          (:func:`decisionmodel.netbenefit.opportunity_loss`, as
+          :func:`decisionmodel.voi.evpi` computes it);
         - ``icer`` (strategy, NaN where undefined) and ``status`` (strategy):
           :func:`icer_table` in the outcomes' order;
         - ``recommended`` (wtp): the strategy with the highest expected net benefit
@@ -665,7 +656,7 @@ def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
     ds = _as_dataset(outcomes)
     names = ds["strategy"].values.astype(str)
     enmb = _expected_nmb(ds, w)
-    prob, loss = _ceac_and_loss(ds, w)
+    prob, loss, evpi = _ceac_and_loss(ds, w, evpi=True)
     icers = icer_table(ds).set_index("strategy").loc[names]
     best = names[np.argmax(enmb, axis=1)]  # the first maximum: ties go to the earlier one
     out = xr.Dataset(
@@ -675,7 +666,7 @@ def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
             "nmb": (("wtp", "strategy"), enmb),
             "p_ce": (("wtp", "strategy"), prob),
             "expected_loss": (("wtp", "strategy"), loss),
-            "evpi": ("wtp", loss.min(axis=1)),
+            "evpi": ("wtp", evpi),
             "icer": ("strategy", icers["icer"].to_numpy(dtype=float)),
             "status": ("strategy", np.asarray(icers["status"].tolist(), dtype=object)),
             "recommended": ("wtp", np.asarray(best.tolist(), dtype=object)),

@@ -602,7 +602,13 @@ def test_summary_matches_a_per_draw_loop_and_the_table(n_s, n, seed):
         for key in ("nmb", "p_ce", "expected_loss"):
             np.testing.assert_allclose(s[key].values[j], ref[key], rtol=1e-12, atol=1e-9)
         assert math.isclose(float(s["evpi"].values[j]), ref["evpi"], rel_tol=1e-12, abs_tol=1e-9)
-        assert s["recommended"].values[j] == f"s{ref['recommended']}"
+        # the highest expected NMB; where two are tied the two ways of computing the mean
+        # (w * E[effect] - E[cost], and the loop's mean NMB) may round apart, so either
+        # tied strategy is right
+        tied = [k for k, v in enumerate(ref["nmb"]) if v >= max(ref["nmb"]) - 1e-9]
+        assert s["recommended"].values[j] in {f"s{k}" for k in tied}
+        if len(tied) == 1:
+            assert s["recommended"].values[j] == f"s{ref['recommended']}"
     icers = icer_table(ds).set_index("strategy").loc[s["strategy"].values]
     assert s["status"].values.tolist() == icers["status"].tolist()
     np.testing.assert_array_equal(s["icer"].values, icers["icer"].to_numpy(dtype=float))
