@@ -168,8 +168,9 @@ def state_trace(
     Raises
     ------
     DecisionModelError
-        The tree has no Markov model, its models differ in their number of cycles, or a
-        state is called :data:`NO_COHORT`.
+        The tree has no Markov model, its models differ in their number of cycles, a
+        state is called :data:`NO_COHORT`, ``params`` has no draws or ``chunk_size`` is not
+        a positive integer.
 
     See Also
     --------
@@ -187,8 +188,10 @@ def state_trace(
     if "sample" not in params.dims:
         params = params.expand_dims(sample=1)
     n = params.sizes["sample"]
+    if n == 0:
+        raise DecisionModelError("params has no draws (its 'sample' dimension is empty)")
     parts = []
-    total = None
+    total: np.ndarray | None = None
     strategies: list[str] = []
     for lo in range(0, n, chunk_size):
         chunk = params.isel(sample=slice(lo, lo + chunk_size))
@@ -208,6 +211,7 @@ def state_trace(
         data = np.concatenate(parts, axis=1)
         dims: tuple[str, ...] = ("strategy", "sample", "cycle", "state")
     else:
+        assert total is not None  # n >= 1: at least one chunk
         data = total / n
         dims = ("strategy", "cycle", "state")
     return xr.DataArray(data, dims=dims, coords=coords, name="occupancy")

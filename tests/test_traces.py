@@ -115,3 +115,12 @@ def test_a_tree_without_markov_models_and_a_missing_dead_state():
     occ = state_trace(dm.compile_tree(G), dm.mean_parameters(G))
     with pytest.raises(DecisionModelError, match="no state is called 'deceased'"):
         survival(occ, dead="deceased")
+
+
+def test_a_sample_without_draws_is_refused():
+    # no draws used to fail inside the averaging (None / 0) or in np.concatenate
+    G = _tree()
+    params = dm.mean_parameters(G).isel(sample=slice(0, 0))
+    for draws in (False, True):
+        with pytest.raises(DecisionModelError, match="no draws"):
+            state_trace(dm.compile_tree(G), params, draws=draws)

@@ -317,7 +317,7 @@ def compile_markov(name: str, spec: Mapping[str, Any], where: str = "<graph>") -
             raise _err(
                 where, name, f"state {s!r} has no transitions (absorbing states need {{{s}: 1}})"
             )
-        parsed = []
+        parsed: list[tuple[int, Formula | None]] = []
         n_comp = 0
         for to, value in row.items():
             if to not in index:
@@ -452,7 +452,7 @@ class _Cohort:
             (k, self._bound[id(f)].compute) for k, f in model.defines if id(f) in self._bound
         ]
         self._static: dict[int, Any] = {}
-        self._mins: dict[int, Any] = {}
+        self._mins: dict[int, Any] = {}  # id of a value of the current cycle -> its minimum
         # per state, its row: (to-state, formula, the bound formula if it changes with the
         # cycle); formula None for the complement '#'
         self._rows = [
@@ -465,7 +465,7 @@ class _Cohort:
 
     def env_at(self, t: int) -> dict[str, Any]:
         """The names of cycle t: the cycle-free ones, t, time and the ``define`` values."""
-        self._mins: dict[int, Any] = {}  # id of a value of cycle t -> its minimum
+        self._mins = {}  # id of a value of cycle t -> its minimum
         if not self._bound:
             return self.base
         e = dict(self.base)
@@ -492,6 +492,8 @@ class _Cohort:
         last use)."""
         bound = self._bound.get(id(f))
         if bound is not None and bound.temporary:
+            # a temporary is an array of the scratch's pool: bound with one
+            assert self.scratch is not None
             self.scratch.pool.give(value)
 
     def _flat(self, v: Any) -> np.ndarray:
@@ -623,6 +625,25 @@ def transition_matrix(
     ``env`` holds the parameter values and may give ``t`` (default 1); ``time`` and the
     model's ``define`` values are computed from it.
 
+    Parameters
+    ----------
+    model : MarkovModel
+        As :func:`compile_markov` returns it.
+    env : mapping
+        Parameter values: name -> scalar or array of shape (n,); ``t``, the cycle (an
+        integer from 1); a ``time`` or ``cycle_length`` given is ignored.
+    n : int
+        Number of draws.
+    context : str
+        Extra text for error messages (e.g. the terminal node's path).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, S, S): ``P[k, i, j]`` is the probability of going from state i to state j
+        (in the order of ``model.states``) in cycle t, for draw k; the complement ``'#'``
+        computed.
+
     Raises
     ------
     MarkovError
@@ -712,8 +733,10 @@ class _Run:
         if start is None:
             m[0] = 1.0
         else:
-            for s, share in start.items():
-                m[model.states.index(s)] = np.broadcast_to(np.asarray(share, dtype=float), shape)
+            for state, share in start.items():
+                m[model.states.index(state)] = np.broadcast_to(
+                    np.asarray(share, dtype=float), shape
+                )
             total = m.sum(axis=0)
             bad = (
                 (np.abs(total - 1) > PROB_TOL)
@@ -734,8 +757,9 @@ class _Run:
         self.corr = model.correction
         self.cost = np.zeros(shape)
         self.effect = np.zeros(shape)
-        self.trace = np.empty((*shape, T + 1, S)) if trace else None
+        self.trace: np.ndarray | None = None
         if trace:
+            self.trace = np.empty((*shape, T + 1, S))
             self.trace[..., 0, :] = np.moveaxis(m, 0, -1)
         # static rows are checked once
         self.static_rows = {
@@ -907,8 +931,8 @@ class _Run:
             pool.give(m[j])
             m[j] = m_next[j]
         if self.trace is not None:
-            for s, row in enumerate(m):
-                self.trace[..., t, s] = row
+            for s, occupancy in enumerate(m):
+                self.trace[..., t, s] = occupancy
 
     def _dynamic_rewards(
         self, t: int, e: Mapping[str, Any], disc: Mapping[float, Any], m_next: list[Any]
@@ -963,6 +987,7 @@ def run_markov(
     Parameters
     ----------
     model : MarkovModel
+        As :func:`compile_markov` returns it.
     env : mapping
         Parameter values: name → scalar or array of shape (n,).
     n : int
@@ -981,6 +1006,19 @@ def run_markov(
         Shape (n,), per member of the cohort.
     trace : numpy.ndarray
         Only when ``trace=True``.
+
+    Raises
+    ------
+    MarkovError
+        The names ``t``, ``time`` or ``cycle_length`` in ``env``, a cycle length that is
+        not positive, start shares outside [0, 1] or not summing to 1, or transition
+        probabilities outside [0, 1] or not summing to 1 for some draw (the message names
+        the cycle and the first failing draw).
+
+    See Also
+    --------
+    run_cohorts : several cohorts at once, number for number the same.
+    transition_matrix : the checked transition probabilities of one cycle.
 
     Examples
     --------
@@ -1028,6 +1066,27 @@ def run_cohorts(
     If a check fails, the cohorts are run again one by one, in order, so that the error is
     the one that :func:`run_markov` on each cohort in turn raises first.
 
+    Parameters
+    ----------
+    cohorts : sequence of tuple
+        ``(model, env, start, context)`` per cohort: the arguments of :func:`run_markov`.
+    n : int
+        Number of draws (of every cohort).
+
+    Returns
+    -------
+    list of tuple of numpy.ndarray
+        ``(cost, effect)`` per cohort, in order, each of shape (n,).
+
+    Raises
+    ------
+    MarkovError
+        As :func:`run_markov`: the error of the first cohort that fails.
+
+    See Also
+    --------
+    run_markov : one cohort.
+
     Examples
     --------
     >>> spec = {"states": ["alive", "dead"], "cycles": 3, "cycle_length": 1,
@@ -1066,7 +1125,7 @@ def run_cohorts(
 def _stack(
     cohorts: Sequence[tuple[MarkovModel, Mapping[str, Any], Mapping[str, Any] | None, str]],
     n: int,
-) -> tuple[MarkovModel, dict[str, Any], dict[str, Any] | None, str, int | tuple[int, int]]:
+) -> tuple[MarkovModel, dict[str, Any], Mapping[str, Any] | None, str, int | tuple[int, int]]:
     """Cohorts of one model (with the same names) as one (model, env, start, context,
     shape) over (k, n) draws.
 

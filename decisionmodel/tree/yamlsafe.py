@@ -53,7 +53,7 @@ MAX_NODES = 1_000_000
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class StrictLoader(_BaseLoader):
     """The safe loader (libyaml's ``CSafeLoader`` when available) rejecting duplicate keys."""
 
 
@@ -88,15 +88,32 @@ def read_text(path: str | os.PathLike, error: type[DecisionModelError], what: st
     Parameters
     ----------
     path : path-like
+        The file.
     error : type
         The :class:`~decisionmodel.exceptions.DecisionModelError` subclass to raise.
     what : str
         What the file is, for messages (``"tree file"``, ``"profile file"``).
 
+    Returns
+    -------
+    str
+
     Raises
     ------
     error
         Missing, a directory, unreadable, larger than the limit, or not UTF-8.
+
+    See Also
+    --------
+    load_yaml : the text, parsed.
+
+    Examples
+    --------
+    >>> from decisionmodel.exceptions import TreeFileError
+    >>> read_text("no/such.yaml", TreeFileError, "tree file")
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.TreeFileError: no/such.yaml: no such file (cannot read the tree file)
     """
     p = Path(path)
     limit_mb = MAX_BYTES // (1024 * 1024)
@@ -141,6 +158,7 @@ def check_bounds(text: str, where: str, error: type[DecisionModelError]) -> None
     Parameters
     ----------
     text : str
+        The YAML text.
     where : str
         The file name, for messages.
     error : type
@@ -207,6 +225,7 @@ def check_bounds(text: str, where: str, error: type[DecisionModelError]) -> None
                     height[event.anchor] = 0
             elif isinstance(event, yaml.AliasEvent):
                 anchor = event.anchor
+                assert anchor is not None  # the parser names the anchor of every alias
                 if anchor in open_anchors:
                     raise error(
                         f"{where}: {line(event)}alias *{anchor} refers to a node that contains "
@@ -240,6 +259,7 @@ def loads_yaml(text: str, where: str, error: type[DecisionModelError]) -> Any:
     Parameters
     ----------
     text : str
+        The YAML text.
     where : str
         The file name, for messages.
     error : type
@@ -249,6 +269,26 @@ def loads_yaml(text: str, where: str, error: type[DecisionModelError]) -> Any:
     -------
     object
         The document (``None`` for an empty one).
+
+    Raises
+    ------
+    error
+        As :func:`check_bounds`, and a duplicate key, a tag outside the safe schema or
+        another YAML error (``"not valid YAML at line L, column C: ..."``).
+
+    See Also
+    --------
+    load_yaml : the same, from a file.
+
+    Examples
+    --------
+    >>> from decisionmodel.exceptions import TreeFileError
+    >>> loads_yaml("a: [1, 2]\\n", "t.yaml", TreeFileError)
+    {'a': [1, 2]}
+    >>> loads_yaml("a: 1\\na: 2\\n", "t.yaml", TreeFileError)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.TreeFileError: t.yaml: not valid YAML at line 2, column 1: duplicate key 'a'
     """
     check_bounds(text, where, error)
     try:
@@ -258,5 +298,29 @@ def loads_yaml(text: str, where: str, error: type[DecisionModelError]) -> Any:
 
 
 def load_yaml(path: str | os.PathLike, error: type[DecisionModelError], what: str = "file") -> Any:
-    """Read and parse a YAML file within bounds: :func:`read_text`, then :func:`loads_yaml`."""
+    """Read and parse a YAML file within bounds: :func:`read_text`, then :func:`loads_yaml`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    error : type
+        The :class:`~decisionmodel.exceptions.DecisionModelError` subclass to raise.
+    what : str
+        What the file is, for messages (``"tree file"``, ``"profile file"``).
+
+    Returns
+    -------
+    object
+        The document (``None`` for an empty file).
+
+    Raises
+    ------
+    error
+        As :func:`read_text` and :func:`loads_yaml`; messages name the file.
+
+    See Also
+    --------
+    read_text, loads_yaml
+    """
     return loads_yaml(read_text(path, error, what), str(path), error)
