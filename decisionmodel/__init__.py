@@ -22,37 +22,100 @@ Examples
 ['wait', 'treat']
 """
 
-from decisionmodel.cea import (
-    ceac,
-    ceaf,
-    decision_table,
-    expected_loss,
-    icer_table,
-    net_benefit,
-    recommended,
-)
-from decisionmodel.params import mean_parameters, sample_parameters, with_values
-from decisionmodel.traces import state_trace
-from decisionmodel.tree import (
-    compile_tree,
-    dumps_tree,
-    evaluate,
-    load_compiled,
-    load_tree,
-    parse,
-    read_graphml,
-    run_markov,
-    same_tree,
-    to_dot,
-    to_graphml,
-    tree_from_dict,
-    tree_to_dict,
-    validate_tree,
-    write_tree,
-)
-from decisionmodel.voi import enbs, enbs_optimum, evpi, evppi, evppi_rank, evsi, pop_voi
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names for type checkers; at run time they load on first use
+    from decisionmodel.cea import (
+        ceac,
+        ceaf,
+        decision_table,
+        expected_loss,
+        icer_table,
+        net_benefit,
+        recommended,
+    )
+    from decisionmodel.params import mean_parameters, sample_parameters, with_values
+    from decisionmodel.traces import state_trace
+    from decisionmodel.tree import (
+        compile_tree,
+        dumps_tree,
+        evaluate,
+        load_compiled,
+        load_tree,
+        parse,
+        read_graphml,
+        run_markov,
+        same_tree,
+        to_dot,
+        to_graphml,
+        tree_from_dict,
+        tree_to_dict,
+        validate_tree,
+        write_tree,
+    )
+    from decisionmodel.voi import enbs, enbs_optimum, evpi, evppi, evppi_rank, evsi, pop_voi
 
 __version__ = "0.1.0"
+
+#: public name -> the module that defines it. ``import decisionmodel`` loads none of them:
+#: a name's module is imported when the name is first used (PEP 562), so a command that
+#: needs the tree engine does not pay for SciPy's statistics or the VOI estimators.
+_EXPORTS = {
+    "ceac": "decisionmodel.cea",
+    "ceaf": "decisionmodel.cea",
+    "compile_tree": "decisionmodel.tree",
+    "decision_table": "decisionmodel.cea",
+    "dumps_tree": "decisionmodel.tree",
+    "enbs": "decisionmodel.voi",
+    "enbs_optimum": "decisionmodel.voi",
+    "evaluate": "decisionmodel.tree",
+    "evpi": "decisionmodel.voi",
+    "evppi": "decisionmodel.voi",
+    "evppi_rank": "decisionmodel.voi",
+    "evsi": "decisionmodel.voi",
+    "expected_loss": "decisionmodel.cea",
+    "icer_table": "decisionmodel.cea",
+    "load_compiled": "decisionmodel.tree",
+    "load_tree": "decisionmodel.tree",
+    "mean_parameters": "decisionmodel.params",
+    "net_benefit": "decisionmodel.cea",
+    "parse": "decisionmodel.tree",
+    "pop_voi": "decisionmodel.voi",
+    "read_graphml": "decisionmodel.tree",
+    "recommended": "decisionmodel.cea",
+    "run_markov": "decisionmodel.tree",
+    "same_tree": "decisionmodel.tree",
+    "sample_parameters": "decisionmodel.params",
+    "state_trace": "decisionmodel.traces",
+    "to_dot": "decisionmodel.tree",
+    "to_graphml": "decisionmodel.tree",
+    "tree_from_dict": "decisionmodel.tree",
+    "tree_to_dict": "decisionmodel.tree",
+    "validate_tree": "decisionmodel.tree",
+    "with_values": "decisionmodel.params",
+    "write_tree": "decisionmodel.tree",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"decisionmodel.{name}"):
+        value = importlib.import_module(f"decisionmodel.{name}")  # dm.cea, dm.voi, ...
+    else:
+        raise AttributeError(f"module 'decisionmodel' has no attribute {name!r}")
+    globals()[name] = value  # later uses are plain attribute lookups
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "ceac",
