@@ -32,11 +32,13 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from decisionmodel.exceptions import TreeFileError
-from decisionmodel.tree.compile import CompiledTree
+
+if TYPE_CHECKING:  # for the annotations only: decisionmodel.tree.validate imports this module
+    from decisionmodel.tree.compile import CompiledTree
 
 __all__ = ["RolesError", "StrategyRoles", "strategy_roles"]
 
@@ -72,12 +74,31 @@ class StrategyRoles:
     lung_resection: str | tuple | None = None
 
     def offered(self, eligible: bool) -> list[str]:
-        """Policies offered to a patient who is (or is not) a candidate, in tree order."""
+        """Policies offered to a patient who is (or is not) a candidate, in tree order.
+
+        Parameters
+        ----------
+        eligible : bool
+            Whether the patient is a candidate for curative-intent surgery (see
+            :func:`decisionmodel.clinical.candidacy.assess_candidacy`).
+
+        Returns
+        -------
+        list of str
+            Every policy for a candidate; the policies that are not :attr:`curative` for
+            anyone else.
+
+        Examples
+        --------
+        >>> r = StrategyRoles({"Operate": "Operate", "Wait": "Wait"}, frozenset({"Operate"}), "Wait")
+        >>> r.offered(True), r.offered(False)
+        (['Operate', 'Wait'], ['Wait'])
+        """
         return [p for p in self.root_action if eligible or p not in self.curative]
 
 
 def _names(value: object, where: str, key: str) -> list[str]:
-    items: Sequence[object] = [value] if isinstance(value, str) else value  # type: ignore[assignment]
+    items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
         raise RolesError(f"{where}: roles.{key} must be a strategy name or a list of names")
     return [str(x) for x in items]
@@ -101,6 +122,10 @@ def strategy_roles(ct: CompiledTree) -> StrategyRoles:
     RolesError
         Unknown keys, a name that is not a root strategy, or a reference strategy that
         holds embedded decisions (several policies).
+
+    See Also
+    --------
+    StrategyRoles.offered : the policies offered to a patient.
     """
     where = ct.where
     roles = ct.graph.graph.get("roles") or {}
