@@ -56,14 +56,72 @@ MAX_WTP = 1e12
 
 
 def check_seed(seed: Any, option: str = "--seed") -> int:
-    """``seed`` as an int, or an error naming ``option`` when it is out of range."""
+    """``seed`` as an int, or an error naming ``option`` when it is out of range.
+
+    Parameters
+    ----------
+    seed : object
+        The option's value.
+    option : str
+        The option's name, for the message.
+
+    Returns
+    -------
+    int
+        ``seed``, an int in ``0 .. MAX_SEED``.
+
+    Raises
+    ------
+    DecisionModelError
+        A bool, a value that is not an int, or an int out of range.
+
+    See Also
+    --------
+    decisionmodel.rng.as_generator : how a seed becomes a generator.
+
+    Examples
+    --------
+    >>> check_seed(7, "--evsi-seed")
+    7
+    >>> check_seed(2**32, "--evsi-seed")
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.DecisionModelError: --evsi-seed 4294967296: must be a whole number from 0 to 4294967295
+    """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise DecisionModelError(f"{option} {seed}: must be a whole number from 0 to {MAX_SEED}")
     return seed
 
 
 def check_jobs(jobs: int, option: str = "--jobs") -> int:
-    """``jobs`` in 1 .. :data:`MAX_JOBS`."""
+    """``jobs`` in 1 .. :data:`MAX_JOBS`.
+
+    Parameters
+    ----------
+    jobs : int
+        The option's value.
+    option : str
+        The option's name, for the message.
+
+    Returns
+    -------
+    int
+        ``jobs``.
+
+    Raises
+    ------
+    DecisionModelError
+        Below 1 or above :data:`MAX_JOBS`.
+
+    Examples
+    --------
+    >>> check_jobs(2)
+    2
+    >>> check_jobs(0)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.DecisionModelError: --jobs 0: must be from 1 to 64
+    """
     if not 1 <= jobs <= MAX_JOBS:
         raise DecisionModelError(f"{option} {jobs}: must be from 1 to {MAX_JOBS}")
     return jobs
@@ -71,6 +129,31 @@ def check_jobs(jobs: int, option: str = "--jobs") -> int:
 
 def check_count(value: int, option: str, minimum: int = 1, maximum: int | None = None) -> int:
     """A whole-number option in ``minimum .. maximum``.
+
+    Parameters
+    ----------
+    value : int
+        The option's value.
+    option : str
+        The option's name, for the message.
+    minimum : int
+        The smallest value accepted.
+    maximum : int, optional
+        The largest value accepted (no limit by default).
+
+    Returns
+    -------
+    int
+        ``value``.
+
+    Raises
+    ------
+    DecisionModelError
+        Below ``minimum`` or above ``maximum``.
+
+    See Also
+    --------
+    check_draws_fit : the number of draws, against the memory budget.
 
     Examples
     --------
@@ -87,7 +170,22 @@ def check_count(value: int, option: str, minimum: int = 1, maximum: int | None =
 
 
 def memory_budget_bytes() -> int:
-    """The memory budget of a command's draw arrays: ``DECISIONMODEL_MEMORY_MB`` or 4096 MB."""
+    """The memory budget of a command's draw arrays: ``DECISIONMODEL_MEMORY_MB`` or 4096 MB.
+
+    Returns
+    -------
+    int
+        The budget in bytes.
+
+    Raises
+    ------
+    DecisionModelError
+        ``DECISIONMODEL_MEMORY_MB`` is set but is not a number from 1 to 2**40.
+
+    See Also
+    --------
+    check_draws_fit : the draws a command may hold within it.
+    """
     raw = os.environ.get("DECISIONMODEL_MEMORY_MB", "")
     if not raw.strip():
         return DEFAULT_MEMORY_MB * 2**20
@@ -109,6 +207,31 @@ def bytes_per_draw(tree: Any, n_wtp: int = 1) -> int:
     policy and willingness to pay (``n_wtp`` values), and the evaluation's per-terminal
     buffers, 8 bytes each, times 3 for temporaries (measured on ``trees/crlm.yaml``: about
     800 bytes per draw against 2,064 estimated with three WTP values).
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph or CompiledTree
+        The tree (compiled here unless it is a
+        :class:`~decisionmodel.tree.compile.CompiledTree` already).
+    n_wtp : int
+        Number of willingness-to-pay values of the analysis.
+
+    Returns
+    -------
+    int
+        Bytes per draw (at least 24).
+
+    See Also
+    --------
+    check_draws_fit : the estimate against the memory budget.
+
+    Examples
+    --------
+    >>> from decisionmodel.resources import tree_path
+    >>> from decisionmodel.tree.io import load_tree
+    >>> G = load_tree(tree_path("crlm"))
+    >>> bytes_per_draw(G, n_wtp=3) > bytes_per_draw(G) >= 24
+    True
     """
     from decisionmodel.tree.compile import CompiledTree, compile_tree
 
@@ -123,7 +246,34 @@ def bytes_per_draw(tree: Any, n_wtp: int = 1) -> int:
 
 
 def check_draws_fit(tree: Any, draws: int, option: str, n_wtp: int = 1) -> int:
-    """Refuse ``draws`` (``--samples``, ``--draws``) whose arrays exceed the memory budget."""
+    """Refuse ``draws`` (``--samples``, ``--draws``) whose arrays exceed the memory budget.
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph or CompiledTree
+        The tree (see :func:`bytes_per_draw`).
+    draws : int
+        The option's value.
+    option : str
+        The option's name, for the message.
+    n_wtp : int
+        Number of willingness-to-pay values of the analysis.
+
+    Returns
+    -------
+    int
+        ``draws``.
+
+    Raises
+    ------
+    DecisionModelError
+        Fewer than 1 draw, or more than fit the budget (:func:`memory_budget_bytes`): the
+        message gives the largest number that fits.
+
+    See Also
+    --------
+    bytes_per_draw, memory_budget_bytes
+    """
     if draws < 1:
         raise DecisionModelError(f"{option} {draws}: must be at least 1")
     per = bytes_per_draw(tree, n_wtp)
@@ -146,6 +296,25 @@ def check_output_path(
     non-regular file, a path below a regular file, and a folder that does not accept new
     files (probed by creating and removing a temporary file in the nearest existing folder;
     missing folders are created later by the writer).
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    option : str
+        The option's name, for messages.
+    suffixes : tuple of str, optional
+        The suffixes accepted (lower case, with the dot); any suffix by default.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a path.
+
+    Raises
+    ------
+    DecisionModelError
+        Any of the above, naming ``option`` and the path.
 
     Examples
     --------

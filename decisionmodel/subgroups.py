@@ -60,6 +60,21 @@ def default_subgroups() -> list[dict[str, Any]]:
     Each subgroup is a dict with ``fong``, ``molecular``, ``m1``, ``covariates`` (the
     keys of the survival model's profile: ``fong``, ``ras``, ``braf``, ``extrahepatic``)
     and ``values`` (profile values of fixed parameters: ``extrahepatic`` 0/1).
+
+    Returns
+    -------
+    list of dict
+        In the order Fong score, molecular group (:data:`MOLECULAR`), M1 category.
+
+    See Also
+    --------
+    subgroup_table : the decision in each of them.
+
+    Examples
+    --------
+    >>> groups = default_subgroups()
+    >>> len(groups), groups[1]["m1"], groups[1]["covariates"]
+    (36, 'M1b', {'fong': 0, 'ras': 'wild', 'braf': 'wild', 'extrahepatic': True})
     """
     out = []
     for fong in range(6):
@@ -126,6 +141,11 @@ def subgroup_table(
     ------
     DecisionModelError
         The tree declares no curative strategy or no reference.
+
+    See Also
+    --------
+    default_subgroups : the subgroups used by default.
+    format_subgroup_table : the table as text.
     """
     from decisionmodel.evidence.tree_draws import linked_fits, tree_draws
     from decisionmodel.report import summarise
@@ -185,6 +205,17 @@ def short_label(name: str) -> str:
     """A short label for a policy name in a heatmap cell: the initials of the strategy and,
     for a policy of embedded decisions, of each action taken.
 
+    Parameters
+    ----------
+    name : str
+        A policy name, ``STRATEGY`` or ``STRATEGY [node: action; node: action]``.
+
+    Returns
+    -------
+    str
+        The initials (of the words that start with a letter or digit, upper case), joined
+        with ``/``.
+
     Examples
     --------
     >>> short_label("Curative hepatectomy [peritoneal disease found: palliative procedure]")
@@ -243,6 +274,27 @@ def format_subgroup_table(table: pd.DataFrame, *, width: int = 120, rich: bool =
 
     Plain (``rich=False``, for piped output) no line is longer than ``width`` bytes; with
     ``rich=True`` the table is drawn with :mod:`rich` for a terminal ``width`` wide.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`subgroup_table` returns it (the columns ``fong``, ``molecular``, ``m1``,
+        ``wtp``, ``recommended``, ``p_ce``, ``p_curative``, ``inc_effect``, ``inc_cost``
+        and ``evpi`` are printed).
+    width : int
+        The longest line (plain) or the terminal's width (rich).
+    rich : bool
+        Draw the table with :mod:`rich` (for a terminal) rather than as plain text.
+
+    Returns
+    -------
+    str
+        The table, a blank line and the key ``LABEL = policy name`` of the short labels
+        (:func:`short_label`).
+
+    See Also
+    --------
+    subgroup_table : the table.
 
     Examples
     --------

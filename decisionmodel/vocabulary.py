@@ -88,6 +88,16 @@ RESERVED_NAMES = frozenset({"pi", "e", "t", "time", "cycle_length"})
 def is_reserved(name: str) -> bool:
     """Whether ``name`` is a formula function, a named constant or a Markov cycle variable.
 
+    Parameters
+    ----------
+    name : str
+        A parameter's, a derived value's or a binding's name.
+
+    Returns
+    -------
+    bool
+        ``True`` for a name of :data:`FUNCTIONS` or :data:`RESERVED_NAMES`.
+
     Examples
     --------
     >>> is_reserved("pi"), is_reserved("logit"), is_reserved("age")

@@ -39,7 +39,24 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """The argument parser (exposed for documentation and tests).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A :class:`~decisionmodel.cli.common.Parser` with one sub-command per command; each
+        sub-command's ``func`` default is the function that runs it.
+
+    See Also
+    --------
+    main : parses the command line with it and runs the command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["validate", "crlm", "--draws", "0"])
+    >>> args.command, args.draws, args.func.__name__
+    ('validate', 0, 'cmd_validate')
+    """
     parser = Parser(
         prog="decisionmodel", description="Probabilistic decision analysis of metastasectomy."
     )
@@ -149,6 +166,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     file, text that is not UTF-8, input nested too deeply, numbers too large) exits with
     code 2, an interruption with 130, a closed output pipe quietly with 141, and any
     other error (a bug) with 1. ``--debug`` shows the traceback instead.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success (or the command's code), 2 for bad input, 130 for an
+        interruption, 141 for a closed output pipe, 1 for any other error.
+
+    Raises
+    ------
+    SystemExit
+        From argparse: ``--help`` and ``--version`` (code 0), a bad command line (code 2,
+        one line, see :class:`~decisionmodel.cli.common.Parser`).
+
+    See Also
+    --------
+    build_parser : the commands and their options.
+
+    Examples
+    --------
+    >>> main(["models", "--json"])  # doctest: +ELLIPSIS
+    [
+      {
+        "name": ...
+    0
     """
     raw = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in raw  # accepted anywhere on the line

@@ -8,7 +8,33 @@ from decisionmodel.exceptions import DecisionModelError
 
 
 def one_line(exc: BaseException) -> str:
-    """A message of one line for an error that reached the top of a command."""
+    """A message of one line for an error that reached the top of a command.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error. An input error (:class:`~decisionmodel.exceptions.DecisionModelError`)
+        is said as it is; an ``OSError`` as ``FILE: what went wrong``; text that is not
+        UTF-8, nesting too deep, memory, overflow and anything else (an internal error)
+        each with a fixed lead.
+
+    Returns
+    -------
+    str
+        The message, its whitespace (newlines included) collapsed to single spaces.
+
+    Examples
+    --------
+    >>> from decisionmodel.exceptions import DecisionModelError
+    >>> one_line(DecisionModelError("t.yaml: bad\\n  node"))
+    't.yaml: bad node'
+    >>> one_line(FileNotFoundError(2, "No such file or directory", "t.yaml"))
+    't.yaml: No such file or directory'
+    >>> one_line(IsADirectoryError(21, "Is a directory", "trees"))
+    'trees: is a directory, not a file'
+    >>> one_line(KeyError("x"))
+    "internal error (KeyError): 'x'"
+    """
     if isinstance(exc, DecisionModelError):
         return " ".join(str(exc).split())
     if isinstance(exc, OSError):

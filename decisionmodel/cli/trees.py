@@ -12,7 +12,32 @@ from decisionmodel.exceptions import DecisionModelError
 
 def check_link_models(path: str, params: dict) -> dict[str, str]:
     """Parameter -> evidence model of every ``posterior:`` link; an unknown model is an
-    error (the registry is read only when the tree has links: it imports PyMC)."""
+    error (the registry is read only when the tree has links: it imports PyMC).
+
+    Parameters
+    ----------
+    path : str
+        The tree file, for messages.
+    params : dict
+        The tree's ``parameters:`` section (name -> declaration).
+
+    Returns
+    -------
+    dict of str to str
+        Parameter name -> the evidence model of its ``posterior: MODEL.OUTPUT`` link, for the
+        parameters that have one.
+
+    Raises
+    ------
+    DecisionModelError
+        A link names a model that is not in the registry
+        (:data:`decisionmodel.evidence.registry.MODELS`).
+
+    Examples
+    --------
+    >>> check_link_models("t.yaml", {"p": {"dist": "beta"}, "q": 0.5})
+    {}
+    """
     links = {
         n: s["posterior"].split(".")[0]
         for n, s in params.items()
@@ -31,7 +56,32 @@ def check_link_models(path: str, params: dict) -> dict[str, str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``decisionmodel validate``: check a tree file against every rule and summarise it."""
+    """``decisionmodel validate``: check a tree file against every rule and summarise it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``tree`` (the file), ``draws`` (prior draws on which the per-draw rules are checked;
+        0: none) and ``seed`` (of those draws).
+
+    Returns
+    -------
+    int
+        0: the tree is valid (a summary is printed on stdout, and a warning for parameters
+        without a ``source``).
+
+    Raises
+    ------
+    DecisionModelError
+        A negative ``--draws`` or a bad ``--seed``, a tree that breaks a rule (the error
+        names the file, node and rule), too many draws for the memory budget, or a link to
+        an unknown evidence model.
+
+    See Also
+    --------
+    decisionmodel.tree.io.load_compiled : the rules that need no draws.
+    decisionmodel.tree.validate.check_on_draws : the rules checked on draws.
+    """
     from decisionmodel.cliopts import check_draws_fit, check_seed
     from decisionmodel.tree.io import load_compiled
     from decisionmodel.tree.validate import check_on_draws
@@ -64,7 +114,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    """``decisionmodel draw``: the tree as a figure."""
+    """``decisionmodel draw``: the tree as a figure.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``tree`` (the file) and ``output`` (the figure's path; its directory is created).
+
+    Returns
+    -------
+    int
+        0 (``wrote PATH`` is printed on stdout).
+
+    Raises
+    ------
+    DecisionModelError
+        An output that is not ``.png``, ``.svg`` or ``.pdf`` or cannot be written (see
+        :func:`decisionmodel.cliopts.check_output_path`), or an invalid tree.
+
+    See Also
+    --------
+    cmd_export : the tree as a file rather than a figure.
+    """
     from decisionmodel.cliopts import check_output_path
     from decisionmodel.plots import draw_tree
     from decisionmodel.tree.io import load_tree
@@ -82,7 +153,29 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """``decisionmodel export``: the tree as GraphML, DOT or YAML."""
+    """``decisionmodel export``: the tree as GraphML, DOT or YAML.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``tree`` (the file) and ``output``, whose suffix gives the format: ``.graphml``,
+        ``.dot`` or ``.gv``, ``.yaml`` or ``.yml``.
+
+    Returns
+    -------
+    int
+        0 (``wrote PATH`` is printed on stdout).
+
+    Raises
+    ------
+    DecisionModelError
+        Another suffix, an output that cannot be written (see
+        :func:`decisionmodel.cliopts.check_output_path`), or an invalid tree.
+
+    See Also
+    --------
+    cmd_draw : the tree as a figure.
+    """
     from decisionmodel.cliopts import check_output_path
     from decisionmodel.tree.io import load_tree, to_dot, to_graphml, write_tree
 
@@ -106,7 +199,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """``decisionmodel models``: the shipped models, as text or JSON."""
+    """``decisionmodel models``: the shipped models, as text or JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``json``: print a JSON list of ``{"name", "file", "description"}`` rather than a
+        table.
+
+    Returns
+    -------
+    int
+        0.
+
+    See Also
+    --------
+    decisionmodel.resources.describe_models : the list.
+    """
     from decisionmodel.resources import describe_models, trees_dir
 
     infos = describe_models()

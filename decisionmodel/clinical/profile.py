@@ -287,6 +287,15 @@ class PatientProfile:
     def stated(self) -> dict[str, Any]:
         """The stated (non-``None``) fields, in the order of :data:`PROFILE_KEYS`.
 
+        Returns
+        -------
+        dict of str to object
+            Key -> value, normalised as the profile holds it.
+
+        See Also
+        --------
+        format_profile_items : the same fields as command-line items.
+
         Examples
         --------
         >>> PatientProfile(ecog=1, age=64).stated()
@@ -338,6 +347,22 @@ def _check_fong(p: PatientProfile) -> None:
 def fong_criteria_met(profile: PatientProfile) -> tuple[str, ...] | None:
     """Names of the Fong criteria met when all five raw criteria are stated, else None.
 
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient; the raw criteria are ``node_positive``, ``dfi_months``,
+        ``n_tumours``, ``cea_ng_ml`` and ``largest_cm``.
+
+    Returns
+    -------
+    tuple of str or None
+        The criteria met (names of :data:`decisionmodel.clinical.fong.FONG_CRITERIA`, in
+        that order); ``None`` when one of the five raw criteria is not stated.
+
+    See Also
+    --------
+    fong_score_of : the score, stated or counted from these criteria.
+
     Examples
     --------
     >>> fong_criteria_met(PatientProfile(node_positive=True, dfi_months=14, n_tumours=2,
@@ -355,6 +380,22 @@ def fong_criteria_met(profile: PatientProfile) -> tuple[str, ...] | None:
 
 def fong_score_of(profile: PatientProfile) -> int | None:
     """The profile's Fong score: stated, or computed from all five raw criteria, else None.
+
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient.
+
+    Returns
+    -------
+    int or None
+        The stated ``fong``, else the number of criteria met when all five are stated, else
+        ``None``.
+
+    See Also
+    --------
+    fong_criteria_met : the criteria the score counts.
+    decisionmodel.clinical.fong.fong_risk_group : the risk group of a score.
 
     Examples
     --------
@@ -526,6 +567,21 @@ def _fmt(value: Any) -> str:
 def format_profile_items(profile: PatientProfile) -> list[str]:
     """Command-line items ``key=value`` that :func:`parse_profile_items` reads back.
 
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient.
+
+    Returns
+    -------
+    list of str
+        One ``key=value`` item per stated field, in the order of :data:`PROFILE_KEYS`
+        (booleans as ``yes``/``no``, sites comma-separated).
+
+    See Also
+    --------
+    parse_profile_items : the inverse.
+
     Examples
     --------
     >>> format_profile_items(PatientProfile(age=70.5, sites=["lung", "liver"], ecog=0))
@@ -548,6 +604,20 @@ def survival_covariates(profile: PatientProfile) -> dict[str, Any]:
     * ``extrahepatic``: from ``sites`` (any site other than the liver) if stated, else
       from ``m1`` (M1b/M1c: True; M1a: False, the single site being the liver in this
       model of liver metastases).
+
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient.
+
+    Returns
+    -------
+    dict of str to object
+        ``fong``, ``ras``, ``braf`` and ``extrahepatic``, each only when the profile gives it.
+
+    See Also
+    --------
+    tree_values : the profile as numbers for tree parameters.
 
     Examples
     --------
@@ -583,6 +653,21 @@ def tree_values(profile: PatientProfile) -> dict[str, float]:
     0 for wild; ``fong`` (stated or computed from the five criteria); ``extrahepatic``
     (1/0, as :func:`survival_covariates`); ``female`` (1/0). Unstated fields are absent.
 
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient.
+
+    Returns
+    -------
+    dict of str to float
+        Key -> number: the stated numeric and yes/no fields, ``ras``, ``braf`` and
+        ``female`` (for ``sex``), and ``fong`` and ``extrahepatic`` when known.
+
+    See Also
+    --------
+    survival_covariates : the covariates of the survival evidence model.
+
     Examples
     --------
     >>> tree_values(PatientProfile(age=70, braf="mutant", r0_achievable=False, sex="f"))
@@ -607,6 +692,18 @@ def tree_values(profile: PatientProfile) -> dict[str, float]:
 
 def describe(profile: PatientProfile) -> str:
     """One-line human summary of a profile.
+
+    Parameters
+    ----------
+    profile : PatientProfile
+        The patient.
+
+    Returns
+    -------
+    str
+        The stated characteristics, grouped and separated by ``"; "`` (demography, Fong
+        score and risk group, genotype, M1 category and sites, the yes/no flags, ECOG, lung
+        function).
 
     Examples
     --------

@@ -195,10 +195,21 @@ class Formula:
             array (:attr:`temporary`), the caller gives it back after its last use; a
             memoized value goes back to the pool when the memo is cleared.
 
+        Returns
+        -------
+        Formula
+            The formula itself when it uses no ``varying`` name; else a copy whose
+            :attr:`names` are the varying names it uses, for :meth:`compute` or
+            :meth:`evaluate` with those names.
+
         Raises
         ------
         FormulaError
             If a name is in neither ``env`` nor ``varying``.
+
+        See Also
+        --------
+        Memo, ArrayPool, repeated_subexpressions
 
         Examples
         --------
@@ -236,6 +247,28 @@ class Formula:
         The caller guarantees that every name is in ``env`` (e.g. a formula from
         :meth:`bind` whose varying names the caller provides) and sets the numpy error
         state itself (``np.errstate(all="ignore")``).
+
+        Parameters
+        ----------
+        env : mapping
+            Name -> scalar or array, for every name in :attr:`names`.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            As :meth:`evaluate`; with :attr:`temporary`, an array of the pool of :meth:`bind`.
+
+        See Also
+        --------
+        evaluate : the same, checked.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = parse("1 - exp(-h * t)").bind({"h": 0.5}, {"t"})
+        >>> with np.errstate(all="ignore"):
+        ...     float(f.compute({"t": 2.0})) == float(f.evaluate({"t": 2.0}))
+        True
         """
         value = self._code(env)
         if type(value) is np.ndarray and value.dtype == float:
@@ -296,12 +329,38 @@ class ArrayPool:
         self._free: dict[tuple[int, ...], list[np.ndarray]] = {}
 
     def take(self, shape: tuple[int, ...]) -> np.ndarray:
-        """An array of that shape (contents undefined)."""
+        """An array of that shape (contents undefined).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The shape of the array.
+
+        Returns
+        -------
+        numpy.ndarray
+            A float array, the one of that shape given back last if any, else a new one.
+
+        See Also
+        --------
+        give : the inverse.
+        """
         free = self._free.get(shape)
         return free.pop() if free else np.empty(shape)
 
     def give(self, array: Any) -> None:
-        """Give back an array that nothing uses any more (ignores non-float arrays)."""
+        """Give back an array that nothing uses any more (ignores non-float arrays).
+
+        Parameters
+        ----------
+        array : object
+            An array of float of at least one dimension joins the pool; anything else (a
+            scalar, an int array) is ignored.
+
+        See Also
+        --------
+        take : the inverse.
+        """
         if type(array) is np.ndarray and array.ndim and array.dtype == float:
             self._free.setdefault(array.shape, []).append(array)
 
@@ -362,7 +421,38 @@ class Memo:
     ) -> Callable[[Mapping[str, Any]], Any]:
         """``code`` (env -> value) memoized under ``tag`` and the identity of the values of
         ``names`` in env; the names in ``fixed`` have these values in every env. With
-        ``pooled``, the values are arrays of the memo's pool, given back by :meth:`clear`."""
+        ``pooled``, the values are arrays of the memo's pool, given back by :meth:`clear`.
+
+        Parameters
+        ----------
+        tag : str
+            The sub-expression's key (its :func:`ast.dump`).
+        names : tuple of str
+            The free names of the sub-expression.
+        code : callable
+            Computes the value from an environment (name -> value).
+        fixed : mapping
+            The names whose values are the same in every environment, with those values
+            (kept alive by the returned function).
+        pooled : bool
+            Whether ``code`` returns arrays of the memo's pool.
+
+        Returns
+        -------
+        callable
+            env -> value: the value stored under the key, else ``code(env)``, stored.
+
+        Examples
+        --------
+        >>> calls = []
+        >>> memo = Memo()
+        >>> f = memo.wrap("x + 1", ("x",), lambda env: calls.append(1) or env["x"] + 1, {})
+        >>> f({"x": 1.0}), f({"x": 1.0}), f({"x": 2.0}), len(calls)
+        (2.0, 2.0, 3.0, 2)
+        >>> memo.clear()
+        >>> f({"x": 1.0}), len(calls)
+        (2.0, 3)
+        """
         values = self._values
         constant = tuple(k for k in names if k in fixed)
         varying = tuple(k for k in names if k not in fixed)
@@ -390,6 +480,18 @@ def repeated_subexpressions(
 ) -> frozenset[str]:
     """:func:`ast.dump` of the compound sub-expressions that use ``varying`` names and
     occur more than once in ``formulas`` (counting repeats within one formula).
+
+    Parameters
+    ----------
+    formulas : iterable of Formula
+        The formulas that will be bound to one :class:`Memo`.
+    varying : set of str
+        The names that change between evaluations (see :meth:`Formula.bind`).
+
+    Returns
+    -------
+    frozenset of str
+        The ``shared`` argument of :meth:`Formula.bind`.
 
     Examples
     --------

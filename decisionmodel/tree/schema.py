@@ -52,6 +52,21 @@ GRAPH_KEYS = (
 def node_path(G, node) -> str:
     """The node's path for messages: its id (ids are paths unless the file set one).
 
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The tree (unused: the id is the path).
+    node : hashable
+        A node of ``G``.
+
+    Returns
+    -------
+    str
+
+    See Also
+    --------
+    where : the file, the other part of a message's place.
+
     Examples
     --------
     >>> import networkx as nx
@@ -63,5 +78,26 @@ def node_path(G, node) -> str:
 
 
 def where(G) -> str:
-    """The file a graph was read from, for messages ('<graph>' when built in memory)."""
+    """The file a graph was read from, for messages ('<graph>' when built in memory).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The tree; its graph attribute ``source_file`` is set by
+        :func:`~decisionmodel.tree.io.load_tree`.
+
+    Returns
+    -------
+    str
+
+    See Also
+    --------
+    node_path : the node, the other part of a message's place.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> where(nx.DiGraph(source_file="trees/crlm.yaml")), where(nx.DiGraph())
+    ('trees/crlm.yaml', '<graph>')
+    """
     return str(G.graph.get("source_file") or "<graph>")

@@ -41,6 +41,16 @@ def find_root(G: nx.DiGraph):
     NotArborescenceError
         Empty graph, cycle, several roots, or a node with several parents.
 
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The tree; its graph attribute ``root``, if set, must name the root.
+
+    Returns
+    -------
+    node
+        The one node without a parent.
+
     Examples
     --------
     >>> import networkx as nx
@@ -89,11 +99,60 @@ def find_root(G: nx.DiGraph):
 def check_structure(G: nx.DiGraph):
     """Check the structural rules (no parameter values needed); return the root.
 
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree of the layout of :mod:`decisionmodel.tree.schema`.
+
+    Returns
+    -------
+    node
+        The root (see :func:`find_root`).
+
     Raises
     ------
-    NotArborescenceError, NodeKindError, LeafNotTerminalError, TerminalWithChildrenError,
-    DecisionEdgeProbabilityError, MissingProbabilityError, MultipleComplementError,
+    NotArborescenceError
+        As :func:`find_root`.
+    NodeKindError
+        A node's ``kind`` is not one of ``decision``, ``chance``, ``terminal``, or a node
+        that is not a decision carries a ``protocol``.
+    LeafNotTerminalError
+        A decision or chance node without branches.
+    TerminalWithChildrenError
+        A terminal with branches, or a node that is not a terminal with ``markov``.
+    DecisionEdgeProbabilityError
+        A branch of a decision node with a probability ``p``.
     MissingActionError, DuplicateActionError
+        A branch of a decision node without an action, or an action given twice.
+    PolicyError
+        A ``protocol`` that names none of the node's actions.
+    BranchLabelError
+        A branch of a chance node without a label, with a label given twice, or with an
+        action.
+    MissingProbabilityError
+        A branch of a chance node without ``p``.
+    MultipleComplementError
+        More than one branch of a chance node with the complement ``"#"``.
+
+    See Also
+    --------
+    decisionmodel.tree.validate.validate_tree : these rules, then those that need values.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph()
+    >>> G.add_node("d", kind="decision")
+    >>> G.add_node("d/x", kind="terminal")
+    >>> G.add_edge("d", "d/x", action="x")
+    >>> check_structure(G)
+    'd'
+    >>> G.add_node("d/y", kind="chance")
+    >>> G.add_edge("d", "d/y", action="y")
+    >>> check_structure(G)
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.LeafNotTerminalError: <graph>: node 'd/y': a chance node has no branches (leaves must be terminal)
     """
     root = find_root(G)
     for node in nx.dfs_preorder_nodes(G, root):
