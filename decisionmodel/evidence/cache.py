@@ -69,7 +69,7 @@ import platform
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +242,22 @@ def source_modules(func: Any) -> tuple[str, ...]:
     """The modules whose source :func:`source_digest` covers: the module defining ``func``,
     then the shared modules it imports (sorted).
 
+    Parameters
+    ----------
+    func : callable
+        A model's ``build`` function (decorated functions are unwrapped, a
+        :func:`functools.partial` is looked through).
+
+    Returns
+    -------
+    tuple of str
+        Module names, the defining module first; empty when the module is not known
+        (e.g. a function defined interactively).
+
+    See Also
+    --------
+    source_digest : The digest of the source of these modules.
+
     Examples
     --------
     >>> from decisionmodel.evidence.models.systemic_survival import build_systemic_survival
@@ -272,6 +288,22 @@ def source_digest(func: Any) -> str:
     per function object and process, so it describes the code this process runs even if
     the file is edited afterwards (a reloaded module has new function objects, and gets a
     new digest).
+
+    Parameters
+    ----------
+    func : callable
+        A model's ``build`` function (decorated functions are unwrapped, a
+        :func:`functools.partial` is looked through).
+
+    Returns
+    -------
+    str
+        SHA-256, 64 hexadecimal characters.
+
+    See Also
+    --------
+    source_modules : The modules the digest covers.
+    key_document : Where the digest enters the cache key.
 
     Examples
     --------
@@ -314,7 +346,33 @@ def _source_digest(func: Any) -> str:
 
 def evidence_digest(ev: EvidenceFile) -> str:
     """SHA-256 of an evidence file's bytes (its ``digest``), or of its entries when the
-    file was built in memory without one."""
+    file was built in memory without one.
+
+    Parameters
+    ----------
+    ev : EvidenceFile
+        A parsed evidence file (:func:`~decisionmodel.evidence.files.load_evidence`) or
+        one built in memory (:func:`~decisionmodel.evidence.files.evidence_from_dict`).
+
+    Returns
+    -------
+    str
+        SHA-256, 64 hexadecimal characters: ``ev.digest`` when it is set, else the
+        SHA-256 of the canonical JSON of the area and entries.
+
+    See Also
+    --------
+    decisionmodel.evidence.files.file_digest : The SHA-256 of a file's bytes.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from decisionmodel.evidence.files import EvidenceFile
+    >>> evidence_digest(EvidenceFile(Path("a.yaml"), "a", "", {}, digest="0" * 64)) == "0" * 64
+    True
+    >>> len(evidence_digest(EvidenceFile(Path("a.yaml"), "a", "", {}, digest="")))
+    64
+    """
     if ev.digest:
         return ev.digest
     doc = {"area": ev.area, "entries": ev.entries}
@@ -342,7 +400,39 @@ def key_document(
     tune: int,
     chains: int,
 ) -> dict[str, Any]:
-    """The JSON-able document whose SHA-256 is the cache key (see :func:`cache_key`)."""
+    """The JSON-able document whose SHA-256 is the cache key.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model: its name, ``version``, the source of its ``build`` function
+        (:func:`source_digest`), its ``files`` and ``sample_kwargs`` enter the document.
+    evidence : mapping
+        Area -> :class:`~decisionmodel.evidence.files.EvidenceFile`, or directly the
+        SHA-256 of the file's bytes, for every area of ``spec.files``.
+    seed : int
+        Seed of the fit.
+    sampler : str
+        NUTS sampler (``"pymc"`` or ``"nutpie"``).
+    draws, tune, chains : int
+        Draws per chain, tuning steps per chain, and chains.
+
+    Returns
+    -------
+    dict
+        ``format``, ``model``, ``version``, ``source``, ``evidence`` (area -> SHA-256),
+        the seed and the sampler settings, the versions of PyMC, pytensor, Numba and the
+        sampler, the compile flags and, when the model has any, its ``sample_kwargs``.
+
+    Raises
+    ------
+    KeyError
+        An area of ``spec.files`` is missing from ``evidence``.
+
+    See Also
+    --------
+    cache_key : The SHA-256 of this document.
+    """
     return {
         "format": CACHE_FORMAT,
         "model": spec.name,
@@ -378,9 +468,31 @@ def cache_key(
     """SHA-256 (hex) identifying one fit: evidence bytes, model version and source, seed,
     sampler settings.
 
-    ``evidence`` maps each area of ``spec.files`` to its
-    :class:`~decisionmodel.evidence.files.EvidenceFile` or directly to the SHA-256 of
-    the file's bytes (the same thing, without parsing the file).
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+    evidence : mapping
+        Each area of ``spec.files`` -> its
+        :class:`~decisionmodel.evidence.files.EvidenceFile`, or directly the SHA-256 of
+        the file's bytes (the same thing, without parsing the file).
+    seed : int
+        Seed of the fit.
+    sampler : str
+        NUTS sampler (``"pymc"`` or ``"nutpie"``).
+    draws, tune, chains : int
+        Draws per chain, tuning steps per chain, and chains.
+
+    Returns
+    -------
+    str
+        SHA-256 (64 hexadecimal characters) of the canonical JSON of
+        :func:`key_document`.
+
+    See Also
+    --------
+    key_document : The document hashed.
+    cache_paths : The files of an entry with this key.
 
     Examples
     --------
@@ -405,7 +517,28 @@ def cache_key(
 def cache_paths(
     name: str, key: str, directory: str | os.PathLike | None = None
 ) -> tuple[Path, Path]:
-    """The NetCDF file and its JSON sidecar for one model and key."""
+    """The NetCDF file and its JSON sidecar for one model and key.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    key : str
+        The cache key (:func:`cache_key`); its first 20 characters name the files.
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        ``<directory>/<name>-<key[:20]>.nc`` and ``.json`` (neither need exist).
+
+    Examples
+    --------
+    >>> nc, side = cache_paths("toy", "ab" * 32, "/tmp/dm-cache")
+    >>> nc.as_posix(), side.name
+    ('/tmp/dm-cache/toy-abababababababababab.nc', 'toy-abababababababababab.json')
+    """
     base = cache_dir(directory) / f"{name}-{key[:_KEY_CHARS]}"
     return base.with_name(base.name + ".nc"), base.with_name(base.name + ".json")
 
@@ -434,7 +567,18 @@ def _pid_alive(pid: int) -> bool:
 
 def clean_stale(directory: str | os.PathLike | None = None) -> int:
     """Remove temporary files left in the cache by processes that no longer run (a fit
-    killed while it was writing); returns how many were removed.
+    killed while it was writing).
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    int
+        The number of files removed (0 when the directory cannot be listed). Files of
+        running processes, this one included, are kept.
 
     Examples
     --------
@@ -514,7 +658,17 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 def check_writable(directory: str | os.PathLike | None = None) -> Path:
     """Make sure posteriors can be stored in the cache directory (creating it), before a
-    fit is paid for; returns the directory.
+    fit is paid for.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    pathlib.Path
+        The directory, which exists and takes a file.
 
     Raises
     ------
@@ -570,6 +724,26 @@ def entry_lock(name: str, key: str, directory: str | os.PathLike | None = None):
     two processes fitting the same model into one cache do the work once: the second
     waits, then finds the entry. The lock is released when the process ends, however it
     ends (``kill -9`` included). Without ``fcntl`` (Windows) it does nothing.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    key : str
+        The cache key of the entry.
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`); it must exist.
+
+    Yields
+    ------
+    None
+        While the lock is held (the lock file ``<name>-<key[:20]>.lock`` is kept).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with entry_lock("toy", "ab" * 32, tempfile.mkdtemp()):
+    ...     pass
     """
     try:
         import fcntl
@@ -609,6 +783,16 @@ def draws_checksum(dt: xr.DataTree) -> str:
     """SHA-256 of a fit's posterior draws: every variable (sorted by name) with its
     dims, dtype, shape and bytes. Two fits have the same checksum exactly when their
     draws are bit-identical.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit, with a ``posterior`` group.
+
+    Returns
+    -------
+    str
+        SHA-256, 64 hexadecimal characters.
 
     Examples
     --------
@@ -660,6 +844,19 @@ def provenance(dt: xr.DataTree | None = None) -> dict[str, Any]:
     """Where and with what a fit was made: package versions, Python, the compile flags,
     host, CPU, time (UTC) and, given a fit, its sampler and the checksum of its draws.
 
+    Parameters
+    ----------
+    dt : xarray.DataTree, optional
+        The fit; adds ``sampler`` (its ``attrs["sampler"]``), ``backend`` and
+        ``draws_sha256`` (:func:`draws_checksum`).
+
+    Returns
+    -------
+    dict
+        ``compile_flags``, ``cpu``, ``created``, ``host``, ``machine``, ``platform``,
+        ``python`` and ``versions`` (package -> version, ``"absent"`` when not installed),
+        plus the fit's keys above.
+
     Examples
     --------
     >>> p = provenance()
@@ -688,7 +885,7 @@ def _netcdf_safe(dt: xr.DataTree) -> xr.DataTree:
     non-scalars -> JSON text)."""
     out = dt.copy()
     for node in out.subtree:
-        clean: dict[str, Any] = {}
+        clean: dict[Hashable, Any] = {}
         for k, v in node.attrs.items():
             if v is None:
                 continue
@@ -723,7 +920,7 @@ def save(
     *,
     check_conflict: bool = True,
 ) -> Path:
-    """Store a posterior atomically; returns the path of the NetCDF file.
+    """Store a posterior atomically.
 
     The NetCDF bytes are made in memory and written with plain file writes (a full disk
     is an ``OSError``, and nothing is left behind). The NetCDF file is moved into place
@@ -731,8 +928,25 @@ def save(
     interrupted save leaves at worst a file whose sidecar does not match, which
     :func:`load` rejects.
 
-    ``check_conflict=False`` replaces the entry without comparing (for an entry the
-    caller found unusable).
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        The fit. Attributes NetCDF cannot store are converted (bools to ints, other
+        non-scalars to JSON text; ``None`` is dropped).
+    name : str
+        The model's name.
+    key : str
+        The cache key (:func:`cache_key`).
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`; created if needed).
+    check_conflict : bool
+        Compare with a trustworthy entry of the same key first (default). ``False``
+        replaces the entry without comparing (for an entry the caller found unusable).
+
+    Returns
+    -------
+    pathlib.Path
+        The NetCDF file (:func:`cache_paths`).
 
     Raises
     ------
@@ -740,6 +954,13 @@ def save(
         A trustworthy entry with the same key (one that :func:`load` accepts) holds other
         draws: the new fit is kept beside it, in ``conflicts/``, and the entry is left as
         it was.
+    OSError
+        The file cannot be written (no space, no permission); nothing is left behind.
+
+    See Also
+    --------
+    load : Read an entry back.
+    check_writable : Refuse an unusable cache before a fit is paid for.
     """
     from decisionmodel.exceptions import CacheConflictError
 
@@ -815,9 +1036,31 @@ def _structure_problem(dt: xr.DataTree, meta: Mapping[str, Any]) -> str | None:
 
 def load(name: str, key: str, directory: str | os.PathLike | None = None) -> xr.DataTree | None:
     """The cached posterior, fully read into memory, or ``None`` when there is none or
-    it cannot be trusted (sidecar missing, unreadable or for another key, model or
-    format; file checksum mismatch; read failure; a posterior whose structure or draws do
-    not match what the sidecar states). An untrusted entry is logged and refitted."""
+    it cannot be trusted.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    key : str
+        The cache key (:func:`cache_key`).
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    xarray.DataTree or None
+        The fit (0-d attributes as Python scalars). ``None`` when there is no entry, or
+        when it cannot be trusted: the sidecar missing, unreadable or for another key,
+        model or format; the file's checksum not matching; a read failure; a posterior
+        whose structure or draws do not match what the sidecar states. An untrusted
+        entry is logged (and the caller refits).
+
+    See Also
+    --------
+    save : Store an entry.
+    has : Whether an entry exists, without reading it.
+    """
     nc, side = cache_paths(name, key, directory)
     if not nc.is_file() or not side.is_file():
         return None
@@ -852,8 +1095,29 @@ def load(name: str, key: str, directory: str | os.PathLike | None = None) -> xr.
 
 
 def has(name: str, key: str, directory: str | os.PathLike | None = None) -> bool:
-    """Whether a trustworthy entry exists (sidecar for this key, checksum matching),
-    without reading the NetCDF file into memory."""
+    """Whether a trustworthy entry exists, without reading the NetCDF file into memory.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    key : str
+        The cache key (:func:`cache_key`).
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    bool
+        The NetCDF file and its sidecar exist, the sidecar names this key, model and
+        format, and the file's SHA-256 matches it. (:func:`load` checks the draws too.)
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> has("toy", "ab" * 32, tempfile.mkdtemp())
+    False
+    """
     nc, side = cache_paths(name, key, directory)
     if not nc.is_file() or not side.is_file():
         return False
@@ -872,7 +1136,19 @@ def has(name: str, key: str, directory: str | os.PathLike | None = None) -> bool
 
 
 def clear(name: str | None = None, directory: str | os.PathLike | None = None) -> int:
-    """Delete cached posteriors (of one model, or all); returns the number of files removed.
+    """Delete cached posteriors (of one model, or all).
+
+    Parameters
+    ----------
+    name : str, optional
+        Only this model's entries. By default every entry.
+    directory : path-like, optional
+        The cache directory (see :func:`cache_dir`).
+
+    Returns
+    -------
+    int
+        The number of files removed (NetCDF files, sidecars and lock files).
 
     Examples
     --------

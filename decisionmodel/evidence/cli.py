@@ -46,7 +46,32 @@ EXIT_CHECK_FAILED = 1
 
 def add_evidence_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``evidence`` command (``fit``, ``summary``, ``check``) to ``sub``, the
-    subparsers action of the ``decisionmodel`` parser."""
+    subparsers action of the ``decisionmodel`` parser.
+
+    Parameters
+    ----------
+    sub : argparse subparsers action
+        From ``parser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``evidence`` parser; it sets ``func=run_evidence``, and its subcommand is in
+        ``evidence_command``.
+
+    See Also
+    --------
+    run_evidence : Runs the parsed command.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="decisionmodel")
+    >>> _ = add_evidence_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["evidence", "check", "--sampler", "pymc", "--chains", "2"])
+    >>> args.evidence_command, args.sampler, args.chains, args.func is run_evidence
+    ('check', 'pymc', 2, True)
+    """
     from decisionmodel.evidence.fit import DEFAULT_SAMPLER, DEFAULT_SEED, SAMPLERS
 
     evidence = sub.add_parser(
@@ -249,8 +274,8 @@ def _sources(ev: Any) -> str:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from decisionmodel.evidence.draws import posterior_outputs
     from decisionmodel.evidence.fit import diagnostics
+    from decisionmodel.evidence.outputs import posterior_outputs
 
     specs, fits, _, source = _fits(args, keep_going=False)
     evidence = source.files()
@@ -318,7 +343,41 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def run_evidence(args: argparse.Namespace) -> int:
-    """Dispatch ``decisionmodel evidence ...``; returns the exit code."""
+    """Run ``decisionmodel evidence fit|summary|check`` on parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The arguments of the parser made by :func:`add_evidence_parser`.
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 1 when ``check`` finds a predictive check failed.
+
+    Raises
+    ------
+    EvidenceModelError
+        ``--draws``, ``--chains`` or ``--jobs`` below 1 or above their limits, ``--tune``
+        negative or above 1,000,000, more than 4,000,000 posterior draws in all, an
+        unknown model or a missing evidence file.
+    DiagnosticsError
+        A fit fails the diagnostics gate (without ``--accept-diagnostics``; ``fit``
+        raises it once the other models are done).
+    DecisionModelError
+        A bad ``--seed``, or another error of the evidence layer. The ``decisionmodel``
+        entry point prints any of these as one line and exits with code 2.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="decisionmodel")
+    >>> _ = add_evidence_parser(parser.add_subparsers(dest="command"))
+    >>> run_evidence(parser.parse_args(["evidence", "fit", "--chains", "0"]))
+    Traceback (most recent call last):
+    ...
+    decisionmodel.exceptions.EvidenceModelError: --chains 0: must be at least 1
+    """
     from decisionmodel.cliopts import MAX_JOBS, check_seed
     from decisionmodel.exceptions import EvidenceModelError
 

@@ -55,6 +55,21 @@ ROUNDING = 0.005
 def beta_moments(alpha: float, beta: float) -> tuple[float, float]:
     """Mean and standard deviation of Beta(alpha, beta).
 
+    Parameters
+    ----------
+    alpha, beta : float
+        The shape parameters (positive).
+
+    Returns
+    -------
+    (float, float)
+        The mean ``alpha / (alpha + beta)`` and the standard deviation
+        ``sqrt(alpha beta / ((alpha + beta)**2 (alpha + beta + 1)))``.
+
+    See Also
+    --------
+    beta_from_moments : The inverse: the Beta of a mean and standard deviation.
+
     Examples
     --------
     >>> beta_moments(1.0, 1.0)[0]
@@ -67,10 +82,28 @@ def beta_moments(alpha: float, beta: float) -> tuple[float, float]:
 def beta_from_moments(mean: float, sd: float) -> tuple[float, float]:
     """The Beta distribution with this mean and standard deviation (method of moments).
 
+    Parameters
+    ----------
+    mean : float
+        The mean, in (0, 1).
+    sd : float
+        The standard deviation, in (0, sqrt(mean (1 - mean))).
+
+    Returns
+    -------
+    (float, float)
+        ``alpha = mean k`` and ``beta = (1 - mean) k`` with
+        ``k = mean (1 - mean) / sd**2 - 1`` (unrounded; step 3 of the procedure in the
+        module docstring).
+
     Raises
     ------
     ValueError
         ``mean`` not in (0, 1), or ``sd`` not in (0, sqrt(mean (1 - mean))).
+
+    See Also
+    --------
+    beta_moments : The inverse: the mean and standard deviation of a Beta.
 
     Examples
     --------

@@ -273,11 +273,32 @@ class EvidenceFile:
 
     @property
     def ids(self) -> list[str]:
-        """Entry ids in file order."""
+        """Entry ids in file order.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> EvidenceFile(Path("x.yaml"), "x", "", {"b": {}, "a": {}}, "").ids
+        ['b', 'a']
+        """
         return list(self.entries)
 
     def select(self, **criteria: Any) -> list[Mapping[str, Any]]:
         """Entries whose fields equal every given value (a missing field never matches).
+
+        Parameters
+        ----------
+        **criteria
+            Field -> value, e.g. ``quantity="hr_os"``, ``procedure="hepatectomy"``.
+            No criteria select every entry.
+
+        Returns
+        -------
+        list of mapping
+            The matching entries, in file order.
 
         Examples
         --------
@@ -301,6 +322,21 @@ class EvidenceFile:
         ("de Jong 2009"; several joined with "; "), ``year``/``doi``/``pmid`` come from
         the first citation, ``distribution`` is the name of the suggested prior, and
         fields an entry does not have are missing (NaN/None).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per entry in file order, the columns of :data:`FRAME_COLUMNS`.
+
+        Examples
+        --------
+        >>> ev = evidence_from_dict({"area": "a", "description": "d", "entries": [
+        ...     {"id": "x2021_m90", "quantity": "mortality_90d", "type": "events",
+        ...      "events": 3, "n": 600, "verified": True, "confidence": "F",
+        ...      "citation": {"authors": "Xu A, Li B", "journal": "J", "year": 2021}}]})
+        >>> row = ev.to_frame().iloc[0]
+        >>> row["id"], float(row["estimate"]), row["citation"]
+        ('x2021_m90', 0.005, 'Xu 2021')
         """
         rows = [_row(self.area, e) for e in self.entries.values()]
         return pd.DataFrame(rows, columns=FRAME_COLUMNS)
@@ -387,6 +423,25 @@ def _row(area: str, e: Mapping[str, Any]) -> dict[str, Any]:
 
 def file_digest(path: str | os.PathLike) -> str:
     """SHA-256 (hex) of a file's bytes: the cache key of an evidence file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    str
+        SHA-256, 64 hexadecimal characters (what :attr:`EvidenceFile.digest` holds).
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+
+    See Also
+    --------
+    decisionmodel.evidence.cache.evidence_digest : The digest of a parsed file.
 
     Examples
     --------
@@ -832,10 +887,21 @@ def evidence_from_dict(
     digest : str
         The file's SHA-256, if known.
 
+    Returns
+    -------
+    EvidenceFile
+        Its entries validated and normalised (read-only mappings, in document order).
+
     Raises
     ------
     EvidenceFileError
-        Or one of its subclasses (one per rule), naming the file and the entry.
+        Or one of its subclasses (one per rule), naming the file and the entry; e.g.
+        :class:`~decisionmodel.exceptions.DuplicateEntryIdError` when two entries
+        have the same id (see :func:`load_evidence` for the list).
+
+    See Also
+    --------
+    load_evidence : Read and validate a file.
 
     Examples
     --------
@@ -868,7 +934,9 @@ def evidence_from_dict(
             raise EvidenceFileError(f"{path}: {key} must be non-empty text")
     raw = doc["entries"]
     if isinstance(raw, Mapping):
-        items = [(repr(k), k if isinstance(k, str) else str(k), v) for k, v in raw.items()]
+        items: list[tuple[str, str | None, Any]] = [
+            (repr(k), k if isinstance(k, str) else str(k), v) for k, v in raw.items()
+        ]
     elif isinstance(raw, list):
         items = [(f"#{i + 1}", None, v) for i, v in enumerate(raw)]
     else:
@@ -944,6 +1012,11 @@ def load_evidence(path: str | os.PathLike) -> EvidenceFile:
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.EstimateOutsideIntervalError: ...risk.yaml: entry 'liu2015_hr_r1': estimate 1.6 lies outside its interval [1.46, 1.55]
+
+    See Also
+    --------
+    load_all : Every file of a directory.
+    evidence_from_dict : Validate a document already parsed.
     """
     path = Path(path)
     doc, digest = _read(path)
@@ -967,6 +1040,18 @@ def load_all(directory: str | os.PathLike | None = None) -> dict[str, EvidenceFi
     -------
     dict
         Area -> :class:`EvidenceFile`, sorted by area.
+
+    Raises
+    ------
+    EvidenceFileError
+        The directory does not exist, two files have the same area, or a file is
+        invalid (any of the errors of :func:`load_evidence`).
+    DuplicateEntryIdError
+        Two files use the same entry id.
+
+    See Also
+    --------
+    load_evidence : One file.
 
     Examples
     --------

@@ -109,6 +109,11 @@ def default_priors_dir() -> Path:
     The working directory plays no part: a ``priors/`` directory there is not used
     unless it is passed explicitly (``evidence=`` or ``--priors DIR``).
 
+    Returns
+    -------
+    pathlib.Path
+        The absolute path of the package's ``priors`` directory.
+
     Examples
     --------
     >>> from decisionmodel.resources import priors_dir
@@ -133,6 +138,12 @@ class EvidenceDir:
     :func:`~decisionmodel.evidence.files.load_all`) the first time :meth:`files` is
     called, i.e. when something must be sampled. A file whose area cannot be found by
     the scan makes the whole directory be parsed at once.
+
+    Parameters
+    ----------
+    directory : path-like
+        The directory of ``*.yaml`` / ``*.yml`` evidence files (not read until
+        :meth:`digests`, :meth:`paths` or :meth:`files` is called).
 
     Examples
     --------
@@ -166,15 +177,54 @@ class EvidenceDir:
         return self._scan
 
     def digests(self) -> dict[str, str]:
-        """Area -> SHA-256 of its file's bytes (the files are not parsed)."""
+        """Area -> SHA-256 of its file's bytes (the files are not parsed).
+
+        Returns
+        -------
+        dict
+            Area -> SHA-256 (64 hexadecimal characters), what
+            :func:`~decisionmodel.evidence.cache.cache_key` takes in place of the parsed
+            file.
+
+        Raises
+        ------
+        EvidenceFileError
+            The directory does not exist, or (when the scan cannot find an area) a file
+            is invalid.
+        """
         return {area: digest for area, (_, digest) in self._scanned().items()}
 
     def paths(self) -> dict[str, Path]:
-        """Area -> file."""
+        """Area -> file.
+
+        Returns
+        -------
+        dict
+            Area -> :class:`pathlib.Path` of its evidence file.
+
+        Raises
+        ------
+        EvidenceFileError
+            As for :meth:`digests`.
+        """
         return {area: path for area, (path, _) in self._scanned().items()}
 
     def files(self) -> dict[str, EvidenceFile]:
-        """Every file, read and validated (once)."""
+        """Every file, read and validated (once).
+
+        Returns
+        -------
+        dict
+            Area -> :class:`~decisionmodel.evidence.files.EvidenceFile`, as
+            :func:`~decisionmodel.evidence.files.load_all` returns (the same dict on
+            later calls).
+
+        Raises
+        ------
+        EvidenceFileError
+            A file is invalid, or two files have the same area (see
+            :func:`~decisionmodel.evidence.files.load_all`).
+        """
         if self._files is None:
             self._files = load_all(self.directory)
         return self._files
@@ -219,15 +269,31 @@ def load_evidence_for(spec: ModelSpec, evidence: EvidenceLike = None) -> dict[st
     Parameters
     ----------
     spec : ModelSpec
+        The model; its ``files`` name the areas it reads.
     evidence : mapping, EvidenceDir, path-like or None
         Area -> :class:`EvidenceFile` (as :func:`~decisionmodel.evidence.load_all`
         returns), a directory of evidence files, or ``None`` for
-        :func:`default_priors_dir`.
+        :func:`default_priors_dir`. A directory is parsed (and validated).
+
+    Returns
+    -------
+    dict
+        Area -> :class:`~decisionmodel.evidence.files.EvidenceFile`, for the areas of
+        ``spec.files`` in their order.
 
     Raises
     ------
     MissingEvidenceError
         An area of ``spec.files`` is missing.
+    EvidenceFileError
+        A file of the directory is invalid.
+
+    Examples
+    --------
+    >>> from decisionmodel.evidence.registry import get_spec
+    >>> spec = get_spec("surgical_risk")
+    >>> list(load_evidence_for(spec)) == list(spec.files)
+    True
     """
     source = _as_source(evidence)
     files = source.files() if isinstance(source, EvidenceDir) else source
@@ -250,6 +316,18 @@ def model_rng(seed: int, name: str) -> np.random.Generator:
     """The generator :func:`fit_all` uses for one model: keyed by the seed and the model's
     name (:func:`decisionmodel.rng.keyed_stream`), so fitting one model alone gives the same
     posterior as fitting all of them.
+
+    Parameters
+    ----------
+    seed : int
+        The base seed of :func:`fit_all` (non-negative).
+    name : str
+        The model's name.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``keyed_stream(seed, name)``; :func:`fit` draws PyMC's ``random_seed`` from it.
 
     Examples
     --------
@@ -390,6 +468,26 @@ def check_diagnostics(
 
     The message names the model and, per failing statistic, the variables and values
     (at most a few, then how many more).
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        The fit.
+    name : str
+        The model's name, for the message (``""``: the message says "fit").
+    table : pandas.DataFrame, optional
+        Its :func:`diagnostics` table, when already computed (it is computed otherwise).
+
+    Returns
+    -------
+    DiagnosticsError or None
+        ``None`` when every row of the table passes and there is no divergence; else
+        the error (not raised), with ``model``, ``failures`` (statistic, variable,
+        value) and ``divergences``.
+
+    See Also
+    --------
+    diagnostics : The table the gate is computed from.
 
     Examples
     --------
@@ -660,6 +758,16 @@ def fit(
         ``require_outputs`` need.
     UnknownModelError
         No model of that name.
+    EvidenceModelError
+        An unknown ``sampler`` (or one that is not installed), ``draws``, ``tune`` or
+        ``chains`` not an integer in range, or a ``build`` that does not return a
+        ``pymc.Model``.
+    CacheError
+        The cache directory is not writable (checked before sampling).
+
+    See Also
+    --------
+    fit_all : Several models, with one seed.
 
     Notes
     -----
@@ -708,7 +816,12 @@ def fit(
             raise EvidenceModelError(f"{label} must be an integer >= {low}, got {value!r}")
     source = _as_source(evidence)
     seed = _seed_from(rng)
-    settings = {"sampler": sampler, "draws": int(draws), "tune": int(tune), "chains": int(chains)}
+    settings: dict[str, Any] = {
+        "sampler": sampler,
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+    }
     key = _cache.cache_key(spec, _digests_for(spec, source), seed=seed, **settings)
 
     def cached() -> xr.DataTree | None:
@@ -991,6 +1104,8 @@ def fit_all(
     Parameters
     ----------
     names : iterable of str or ModelSpec, optional
+        The models, by name in :data:`~decisionmodel.evidence.registry.MODELS` or as
+        specs (default: every registered model).
     evidence : mapping, EvidenceDir, path-like or None
         As for :func:`fit`.
     seed : int
@@ -1013,6 +1128,16 @@ def fit_all(
     dict
         Name -> fit, in the order of ``names``. A fit made in a worker has
         ``attrs["from_cache"] == 0`` like any fresh fit.
+
+    Raises
+    ------
+    DiagnosticsError, MissingEvidenceError, UnknownModelError, EvidenceModelError
+        As for :func:`fit`, for the first model that fails.
+
+    See Also
+    --------
+    fit : One model.
+    model_rng : The generator of each model.
     """
     from decisionmodel.evidence import registry
 
@@ -1078,6 +1203,11 @@ def posterior_predictive(
     -------
     xarray.DataTree
         With a ``posterior_predictive`` group (dims ``chain``, ``draw``, ...).
+
+    See Also
+    --------
+    prior_predictive : The same from the priors.
+    interval_check : One row of a checks table from such draws.
     """
     import pymc as pm
 
@@ -1103,10 +1233,25 @@ def prior_predictive(
     """Prior (and prior predictive) draws of a model, e.g. to check that the priors
     alone do not already contradict the published numbers.
 
+    Parameters
+    ----------
+    model : pymc.Model
+        The model as ``build`` returns it.
+    draws : int
+        Number of draws.
+    var_names : sequence of str, optional
+        Variables to draw (default: all).
+    random_seed : int, optional
+        Seed of the draws (default: not seeded).
+
     Returns
     -------
     xarray.DataTree
         With ``prior`` and ``prior_predictive`` groups.
+
+    See Also
+    --------
+    posterior_predictive : The same from a fit's posterior.
     """
     import pymc as pm
 
@@ -1180,10 +1325,31 @@ def run_checks(
     :data:`~decisionmodel.evidence.registry.CHECK_COLUMNS` (plus ``model`` first) and
     ``passed`` as bool.
 
+    Parameters
+    ----------
+    spec_or_name : ModelSpec or str
+        The model, or its name in :data:`~decisionmodel.evidence.registry.MODELS`.
+    dt : xarray.DataTree
+        Its fit.
+    evidence : mapping, EvidenceDir, path-like or None
+        As for :func:`fit`; the model's ``checks`` receives the files it reads
+        (:func:`load_evidence_for`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per check: ``model``, then the columns of ``CHECK_COLUMNS`` (``target``,
+        ``observed``, ``lower``, ``upper``, ``passed``, ``source``), with a fresh
+        integer index.
+
     Raises
     ------
     EvidenceModelError
         ``checks`` returned something else than a frame with those columns.
+    MissingEvidenceError
+        An area the model reads is not in ``evidence``.
+    UnknownModelError
+        No model of that name.
     """
     spec = get_spec(spec_or_name)
     ev = load_evidence_for(spec, evidence)

@@ -3,8 +3,8 @@
 exactly ``(chain, draw)``, identifier names, one size) and the chain-major flattening.
 
 Used by :mod:`~decisionmodel.evidence.fit` (which checks a model's outputs before caching
-its fit) and by :mod:`~decisionmodel.evidence.draws` and
-:mod:`~decisionmodel.evidence.tree_draws` (which turn them into parameter draws); it
+its fit) and by :mod:`~decisionmodel.evidence.tree_draws` (which turns them into
+parameter draws; :mod:`~decisionmodel.evidence.draws` re-exports both functions); it
 imports neither.
 """
 
@@ -27,11 +27,37 @@ __all__ = ["flat_outputs", "posterior_outputs"]
 def posterior_outputs(spec: ModelSpec, dt: xr.DataTree) -> dict[str, np.ndarray]:
     """A model's outputs as flat arrays over ``sample`` (chain-major: chain 0's draws first).
 
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model; its ``outputs(dt)`` is called.
+    dt : xarray.DataTree
+        Its fit.
+
+    Returns
+    -------
+    dict
+        Output name -> 1-d float array of chains × draws values, all of one length.
+
     Raises
     ------
     ParameterDrawsError
         ``outputs`` returned something other than DataArrays over exactly
         ``(chain, draw)``, or arrays of different lengths.
+
+    See Also
+    --------
+    flat_outputs : The check and the flattening.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, pymc as pm
+    >>> from decisionmodel.evidence.registry import ModelSpec, empty_checks
+    >>> spec = ModelSpec("m", (), lambda ev: pm.Model(),
+    ...                  lambda dt: {"x": dt["posterior"]["p"]}, lambda dt, ev: empty_checks())
+    >>> post = xr.Dataset({"p": (("chain", "draw"), np.arange(4.0).reshape(2, 2))})
+    >>> posterior_outputs(spec, xr.DataTree.from_dict({"posterior": post}))["x"].tolist()
+    [0.0, 1.0, 2.0, 3.0]
     """
     return flat_outputs(spec.name, spec.outputs(dt))
 
@@ -41,8 +67,23 @@ def flat_outputs(
 ) -> dict[str, np.ndarray]:
     """Check a mapping name -> DataArray over ``(chain, draw)`` and flatten it chain-major.
 
-    ``what`` names the kind of output in messages; ``size``, when given, is the number
-    of draws every array must have (e.g. that of the model's posterior outputs).
+    Parameters
+    ----------
+    model : str
+        The model's name, for messages.
+    outs : mapping
+        Output name (an identifier) -> :class:`xarray.DataArray` over exactly
+        ``(chain, draw)``, in either order.
+    what : str
+        The kind of output, for messages (e.g. ``"profile output"``).
+    size : int, optional
+        The number of draws every array must have (e.g. that of the model's posterior
+        outputs); by default that of the first array.
+
+    Returns
+    -------
+    dict
+        Name -> 1-d float array (chain 0's draws first), in the order of ``outs``.
 
     Raises
     ------

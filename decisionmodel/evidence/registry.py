@@ -131,7 +131,18 @@ class ModelSpec:
 
 
 def empty_checks() -> pd.DataFrame:
-    """An empty checks frame with the :data:`CHECK_COLUMNS` (for models without checks)."""
+    """An empty checks frame with the :data:`CHECK_COLUMNS` (for models without checks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows; the columns of :data:`CHECK_COLUMNS`, of dtype ``object``.
+
+    Examples
+    --------
+    >>> len(empty_checks()), list(empty_checks().columns)[:2]
+    (0, ['target', 'observed'])
+    """
     return pd.DataFrame({c: pd.Series(dtype=object) for c in CHECK_COLUMNS})
 
 
@@ -179,6 +190,15 @@ def load_models(modules: Iterable[str] = MODEL_MODULES) -> dict[str, ModelSpec]:
 def get_spec(name_or_spec: str | ModelSpec) -> ModelSpec:
     """The registered :class:`ModelSpec` of that name (a spec is returned as is).
 
+    Parameters
+    ----------
+    name_or_spec : str or ModelSpec
+        A name in :data:`MODELS`, or a spec (registered or not).
+
+    Returns
+    -------
+    ModelSpec
+
     Raises
     ------
     UnknownModelError
@@ -190,6 +210,8 @@ def get_spec(name_or_spec: str | ModelSpec) -> ModelSpec:
     Traceback (most recent call last):
     ...
     decisionmodel.exceptions.UnknownModelError: unknown evidence model 'no_such_model' ...
+    >>> get_spec("surgical_risk").files
+    ('surgical_risk',)
     """
     if isinstance(name_or_spec, ModelSpec):
         return name_or_spec

@@ -47,8 +47,31 @@ RULES: dict[str, Callable[[Mapping[str, EvidenceFile]], set[str]]] = {
 def missing_outputs(
     model: str, evidence: Mapping[str, EvidenceFile], wanted: Iterable[str]
 ) -> list[str]:
-    """The outputs of ``wanted`` that ``model`` cannot give from ``evidence`` (sorted);
-    empty when all can, or when no rule is known for the model."""
+    """The outputs of ``wanted`` that ``model`` cannot give from ``evidence``.
+
+    Parameters
+    ----------
+    model : str
+        The model's name; its rule is looked up in :data:`RULES`.
+    evidence : mapping
+        Area -> :class:`~decisionmodel.evidence.files.EvidenceFile`, the parsed files
+        the model would be built on.
+    wanted : iterable of str
+        Output names (e.g. those a tree links to).
+
+    Returns
+    -------
+    list of str
+        The outputs that cannot be given, sorted; empty when all can, or when no rule is
+        known for the model.
+
+    Examples
+    --------
+    >>> from decisionmodel.evidence import load_all
+    >>> ev = load_all()
+    >>> missing_outputs("surgical_risk", ev, ["p_mort90_lung", "p_mort90_no_such_procedure"])
+    ['p_mort90_no_such_procedure']
+    """
     rule = RULES.get(model)
     if rule is None:
         return []

@@ -56,6 +56,27 @@ __all__ = ["evidence_links", "linked_fits", "profile_links", "tree_draws"]
 def evidence_links(tree: nx.DiGraph | Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     """Parameter name -> (model, output) for every declaration with ``posterior:``.
 
+    Parameters
+    ----------
+    tree : networkx.DiGraph or mapping
+        A loaded tree (its ``graph["parameters"]`` is read) or the declarations
+        themselves.
+
+    Returns
+    -------
+    dict
+        Parameter name -> ``(MODEL, OUTPUT)``, in declaration order.
+
+    Raises
+    ------
+    ParameterError
+        A declaration is invalid (e.g. a link not of the form ``MODEL.OUTPUT``).
+
+    See Also
+    --------
+    profile_links : The declarations with ``profile:``.
+    linked_fits : The fits of the linked models.
+
     Examples
     --------
     >>> evidence_links({"p": {"distribution": "beta", "alpha": 1, "beta": 1,
@@ -73,6 +94,26 @@ def evidence_links(tree: nx.DiGraph | Mapping[str, Any]) -> dict[str, tuple[str,
 
 def profile_links(tree: nx.DiGraph | Mapping[str, Any]) -> dict[str, str]:
     """Parameter name -> profile key for every declaration with ``profile:``.
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph or mapping
+        A loaded tree (its ``graph["parameters"]`` is read) or the declarations
+        themselves.
+
+    Returns
+    -------
+    dict
+        Parameter name -> profile key (e.g. ``"age"``), in declaration order.
+
+    Raises
+    ------
+    ParameterError
+        A declaration is invalid (e.g. an unknown profile key).
+
+    See Also
+    --------
+    evidence_links : The declarations with ``posterior:``.
 
     Examples
     --------
@@ -98,7 +139,7 @@ def _model_outputs(
 
 
 def linked_fits(
-    tree: nx.DiGraph,
+    tree: nx.DiGraph | Mapping[str, Any],
     *,
     posteriors: Mapping[str, xr.DataTree] | None = None,
     fit_seed: int = DEFAULT_SEED,
@@ -108,10 +149,34 @@ def linked_fits(
     """The fits of the evidence models a tree links to: ``posteriors`` where given, the
     others fitted or read from the cache with :func:`~decisionmodel.evidence.fit.fit_all`.
 
+    Parameters
+    ----------
+    tree : networkx.DiGraph or mapping
+        A loaded tree, or its parameter declarations; the models named by its
+        ``posterior: MODEL.OUTPUT`` links are fitted.
+    posteriors : mapping, optional
+        Model name -> fit, used instead of fitting (extra models are ignored).
+    fit_seed : int
+        ``seed`` of :func:`~decisionmodel.evidence.fit.fit_all`.
+    fit_kwargs : mapping, optional
+        Further keywords of :func:`~decisionmodel.evidence.fit.fit_all` (``cache_dir``,
+        ``jobs``, ``progress`` ...).
+    say : callable, optional
+        Receives a one-line message before models are fitted or loaded.
+
+    Returns
+    -------
+    dict
+        Model name -> fit, for every linked model: those taken from ``posteriors``
+        first, then those fitted, each group sorted by name. Each model is asked for the outputs the tree links to
+        (``require`` of :func:`~decisionmodel.evidence.fit.fit_all`).
+
     Raises
     ------
     UnknownModelError
         A linked model is not registered (before anything is fitted).
+    DiagnosticsError, MissingEvidenceError, EvidenceModelError
+        A fit fails (see :func:`~decisionmodel.evidence.fit.fit`).
 
     Examples
     --------
@@ -191,6 +256,14 @@ def tree_draws(
         A linked model has no such output, or a profile value is not a finite number.
     UnknownModelError
         A linked model is not registered.
+    TypeError
+        ``rng`` is missing, ``None`` or not a generator, a seed sequence or an int seed.
+
+    See Also
+    --------
+    linked_fits : The fits it uses.
+    decisionmodel.sample_parameters : The draws of the declared distributions.
+    decisionmodel.evidence.draws.resample_index : How each model's draws are resampled.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterDrawsError(f"number of draws must be a positive integer, got {n!r}")

@@ -11,6 +11,7 @@ import dataclasses
 import textwrap
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -462,7 +463,7 @@ def test_bad_fit_cores_environment_is_named(monkeypatch, raw):
 @pytest.mark.slow
 def test_real_fit_end_to_end(toy_dir, tmp_path, monkeypatch):
     """Real NUTS (PyMC's sampler) on the toy model: gate, cache, draws, predictive checks."""
-    from decisionmodel.evidence.draws import parameter_draws
+    from decisionmodel.evidence.tree_draws import tree_draws
 
     monkeypatch.setenv(fitmod.FIT_CORES_ENV, "1")
     cache = tmp_path / "cache"
@@ -475,10 +476,14 @@ def test_real_fit_end_to_end(toy_dir, tmp_path, monkeypatch):
     )
     assert again.attrs["from_cache"] == 1
     np.testing.assert_array_equal(again["posterior"]["p"], p)
-    ds = parameter_draws(
-        {TOY: again}, direct={"c": {"value": 1.0}, "p_mort": {"value": 0.5}}, rng=1
-    )
-    assert ds.sizes["sample"] == 1600
+    monkeypatch.setitem(registry.MODELS, "toy", TOY)
+    params = {
+        "c": {"value": 1.0},
+        "p_mort": {"value": 0.5, "posterior": "toy.p_mort"},
+        "p_alive": {"value": 0.5, "posterior": "toy.p_alive"},
+    }
+    ds, info = tree_draws(nx.DiGraph(parameters=params), 1600, rng=1, posteriors={"toy": again})
+    assert ds.sizes["sample"] == 1600 and info["models"]["toy"]["draws"] == 1600
     np.testing.assert_allclose(ds["p_mort"] + ds["p_alive"], 1.0)
     assert run_checks(TOY, again, toy_dir)["passed"].all()
     pp = fitmod.posterior_predictive(toy_build(load_all(toy_dir)), again, thin=4)
@@ -491,7 +496,8 @@ def test_real_fit_end_to_end(toy_dir, tmp_path, monkeypatch):
 def test_registered_models_in_parallel_workers(tmp_path):
     """Two registered models fitted in two worker processes (jobs=2), handed over through
     the cache; their outputs and checks honour the ModelSpec contract."""
-    from decisionmodel.evidence.draws import parameter_draws
+    from decisionmodel.evidence.outputs import posterior_outputs
+    from decisionmodel.evidence.tree_draws import tree_draws
 
     wanted = [n for n in ("intraoperative", "tumour_kinetics") if n in registry.MODELS]
     if len(wanted) < 2:
@@ -505,8 +511,14 @@ def test_registered_models_in_parallel_workers(tmp_path):
         xr.testing.assert_equal(fits[n]["posterior"], again[n]["posterior"])
         table = run_checks(n, again[n])
         assert list(table.columns) == ["model", *CHECK_COLUMNS] and len(table) > 0
-    ds = parameter_draws(again, rng=1)
+    params = {
+        f"{n}_{out}": {"value": 0.0, "posterior": f"{n}.{out}"}
+        for n in wanted
+        for out in posterior_outputs(get_spec(n), again[n])
+    }
+    ds, info = tree_draws(nx.DiGraph(parameters=params), 200, rng=1, posteriors=again)
     assert ds.sizes["sample"] == 200 and len(ds.data_vars) > 0
+    assert [info["models"][n]["draws"] for n in wanted] == [200, 200]
 
 
 # ----------------------------------------------------------------------------- lazy evidence

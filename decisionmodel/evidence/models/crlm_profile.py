@@ -176,6 +176,16 @@ def crlm_profile_outputs(
         with and without resection, centred at the resected cohorts' prevalences.
         Both over ``(chain, draw)``.
 
+    Raises
+    ------
+    ProfileError
+        An unknown key or an invalid value (see :func:`profile_log_hr`).
+
+    See Also
+    --------
+    profile_log_hr : The log multiplier of a profile.
+    survival_by_profile : A profile's survival curve.
+
     Examples
     --------
     >>> import numpy as np, xarray as xr
@@ -193,10 +203,12 @@ def crlm_profile_outputs(
     """
     cov = {k: v for k, v in covariates.items() if k != "margin"}
     systemic = {k: cov[k] for k in SYSTEMIC_PROFILE_KEYS if k in cov}
-    return {
-        "hr_profile": np.exp(profile_log_hr(dt, cov)),
-        "hr_profile_systemic": np.exp(profile_log_hr(dt, systemic)),
-    }
+    hr: xr.DataArray | np.ndarray = np.exp(profile_log_hr(dt, cov))
+    hr_systemic: xr.DataArray | np.ndarray = np.exp(profile_log_hr(dt, systemic))
+    # np.exp of a DataArray is a DataArray (its __array_ufunc__), though numpy's stubs
+    # type it as an ndarray
+    assert isinstance(hr, xr.DataArray) and isinstance(hr_systemic, xr.DataArray)
+    return {"hr_profile": hr, "hr_profile_systemic": hr_systemic}
 
 
 def survival_by_profile(
@@ -235,6 +247,14 @@ def survival_by_profile(
     -------
     xarray.DataArray
         ``survival`` with dims ``(chain, draw, time)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind``, or ``times`` not a 1-d sequence of finite non-negative
+        numbers.
+    ProfileError
+        An invalid profile (see :func:`profile_log_hr`).
 
     Examples
     --------

@@ -282,7 +282,14 @@ class CrlmData:
 
     @property
     def fong_score_mean(self) -> float:
-        """Mean Fong score of the pooled cohorts (Fong 1999 distribution)."""
+        """Mean Fong score of the pooled cohorts (Fong 1999 distribution).
+
+        Returns
+        -------
+        float
+            ``sum(score * count) / sum(count)`` over the scores 0..5 of
+            ``fong_score_counts``.
+        """
         counts = np.asarray(self.fong_score_counts, dtype=float)
         return float((counts * np.arange(len(counts))).sum() / counts.sum())
 
@@ -606,7 +613,10 @@ def crlm_outputs(dt: xr.DataTree | xr.Dataset) -> dict[str, xr.DataArray]:
     hr_r0 = np.exp(u_new + log_hr_r0)  # R0 stratum of a new cohort
     out: dict[str, xr.DataArray] = {}
 
-    def put(name: str, da: xr.DataArray, tree: str, description: str) -> None:
+    def put(name: str, da: xr.DataArray | np.ndarray, tree: str, description: str) -> None:
+        # np.exp of a DataArray is a DataArray (its __array_ufunc__), though numpy's stubs
+        # type it as an ndarray
+        assert isinstance(da, xr.DataArray)
         da = _sample_dims(da)
         da.name = name
         da.attrs = {"tree_parameter": tree, "description": description, "model": "crlm_survival"}
@@ -669,11 +679,24 @@ def crlm_checks(dt: xr.DataTree | xr.Dataset, evidence: Mapping[str, EvidenceFil
     likelihood's (effective) size, each median as ``exp(log m_model + sigma * e)``; a check
     passes when the published value lies in the central 95 % interval of its replicates.
 
+    Parameters
+    ----------
+    dt : xarray.DataTree or xarray.Dataset
+        A fit of :func:`build_crlm_survival`, or its posterior.
+    evidence : mapping
+        Area -> :class:`EvidenceFile`, with ``crlm_survival`` and ``systemic_survival``
+        (the files it was fitted to).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``target`` (entry id), ``observed``, ``lower``, ``upper``, ``passed``,
-        ``source``.
+        ``source``; one row per proportion then per median of :func:`crlm_data` (fixed
+        seed).
+
+    See Also
+    --------
+    crlm_predictions : The model-implied numbers that are replicated.
     """
     data = crlm_data(evidence)
     p_draws, m_draws = crlm_predictions(dt, data)
@@ -682,6 +705,13 @@ def crlm_checks(dt: xr.DataTree | xr.Dataset, evidence: Mapping[str, EvidenceFil
 
 def crlm_predictions(dt: xr.DataTree | xr.Dataset, data: CrlmData) -> tuple[np.ndarray, np.ndarray]:
     """Model-implied proportions and medians (months) of the fitted targets, per draw.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree or xarray.Dataset
+        A fit of :func:`build_crlm_survival`, or its posterior.
+    data : CrlmData
+        The targets (:func:`crlm_data` of the evidence it was fitted to).
 
     Returns
     -------

@@ -96,12 +96,24 @@ _SITE_OUTPUT = {"crlm": "p_peritoneal_at_laparotomy", "whipple": "p_occult_mets_
 def intraoperative_data(evidence: Mapping[str, EvidenceFile]) -> dict[str, pd.DataFrame]:
     """The series and diagnostic-accuracy estimates used by ``intraoperative``.
 
+    Parameters
+    ----------
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``intraoperative``.
+
     Returns
     -------
     dict
         ``"series"``: columns ``id``, ``site``, ``events``, ``n``, ``source``;
         ``"sensitivity"``: columns ``id``, ``estimate``, ``lower``, ``upper``, ``level``,
         ``logit_estimate``, ``logit_se``, ``source``.
+
+    Raises
+    ------
+    MissingEvidenceError
+        ``evidence`` has no ``intraoperative`` file.
+    EvidenceModelError
+        The file holds neither a usable series nor a sensitivity estimate.
 
     Examples
     --------
@@ -222,7 +234,33 @@ def build_intraoperative(evidence: Mapping[str, EvidenceFile]) -> pm.Model:
 
 def intraoperative_outputs(dt: xr.DataTree) -> dict[str, xr.DataArray]:
     """``p_peritoneal_at_laparotomy``, ``p_occult_mets_whipple`` (new series) and
-    ``sens_staging_laparoscopy`` (summary sensitivity)."""
+    ``sens_staging_laparoscopy`` (summary sensitivity).
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_intraoperative` (its ``posterior`` group is read).
+
+    Returns
+    -------
+    dict
+        Output name -> draws with dims ``(chain, draw)``: one ``p_new_series`` per site
+        present (``p_unexpected_mets_<site>`` for a site without a tree name) and, when
+        the evidence had a review, ``sens_staging_laparoscopy``.
+
+    Raises
+    ------
+    EvidenceModelError
+        ``dt`` has no posterior group.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset({"p_new_series": (("chain", "draw", "site"), np.full((1, 2, 1), 0.1)),
+    ...                    "sens": (("chain", "draw"), [[0.6, 0.7]])}, coords={"site": ["crlm"]})
+    >>> sorted(intraoperative_outputs(xr.DataTree.from_dict({"posterior": post})))
+    ['p_peritoneal_at_laparotomy', 'sens_staging_laparoscopy']
+    """
     post = _posterior(dt)
     out: dict[str, xr.DataArray] = {}
     if "p_new_series" in post:
@@ -237,7 +275,28 @@ def intraoperative_outputs(dt: xr.DataTree) -> dict[str, xr.DataArray]:
 def intraoperative_checks(dt: xr.DataTree, evidence: Mapping[str, EvidenceFile]) -> pd.DataFrame:
     """Each series' proportion against a new series of the same size (``Binomial(n,
     p_new_series)``), and the review's sensitivity against a new estimate
-    ``expit(Normal(logit_sens, se))``."""
+    ``expit(Normal(logit_sens, se))``.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_intraoperative`.
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``intraoperative`` (the file it was fitted
+        to).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series and per sensitivity estimate, with the columns of
+        :data:`~decisionmodel.evidence.registry.CHECK_COLUMNS` (central 95 % intervals
+        of the replicates; fixed seed).
+
+    Raises
+    ------
+    MissingEvidenceError, EvidenceModelError
+        As for :func:`intraoperative_data`, or ``dt`` has no posterior group.
+    """
     post = _posterior(dt)
     d = intraoperative_data(evidence)
     rng = np.random.default_rng(_CHECK_SEED)

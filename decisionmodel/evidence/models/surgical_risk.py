@@ -198,6 +198,13 @@ def surgical_risk_data(evidence: Mapping[str, EvidenceFile]) -> pd.DataFrame:
         stratum), ``procedure``, ``outcome``, ``horizon`` (30.0 or 90.0 for mortality,
         else NaN), ``events``, ``n``, ``source`` (short citation), in file order.
 
+    Raises
+    ------
+    MissingEvidenceError
+        ``evidence`` has no ``surgical_risk`` file.
+    EvidenceModelError
+        The file holds no usable series.
+
     Examples
     --------
     >>> from decisionmodel.evidence import load_all
@@ -458,9 +465,23 @@ def _surgical_cells(dt: xr.DataTree) -> list[tuple[str, str]]:
 def surgical_risk_outputs(dt: xr.DataTree) -> dict[str, xr.DataArray]:
     """New-centre (predictive) probabilities of the cells that hold series.
 
-    Names: ``p_mort30_<procedure>`` and ``p_mort90_<procedure>``,
-    ``p_major_morbidity_<procedure>``, ``p_morbidity_<procedure>`` (see the module
-    docstring for the list).
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_surgical_risk` (its ``posterior`` group is read).
+
+    Returns
+    -------
+    dict
+        Output name -> draws with dims ``(chain, draw)``: ``p_mort30_<procedure>`` and
+        ``p_mort90_<procedure>``, ``p_major_morbidity_<procedure>``,
+        ``p_morbidity_<procedure>`` (see the module docstring for the list), for the
+        cells that hold series.
+
+    Raises
+    ------
+    EvidenceModelError
+        ``dt`` has no posterior group.
     """
     post = _posterior(dt)
     out: dict[str, xr.DataArray] = {}
@@ -482,6 +503,26 @@ def surgical_risk_checks(dt: xr.DataTree, evidence: Mapping[str, EvidenceFile]) 
     The replicate of a series with ``n`` patients is ``Binomial(n, p)`` with ``p`` the
     new-centre probability of its cell (90-day scale for a 90-day row); one replicate per
     posterior draw, fixed seed.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_surgical_risk`.
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``surgical_risk`` (the file it was fitted
+        to).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series of :func:`surgical_risk_data`, with the columns of
+        :data:`~decisionmodel.evidence.registry.CHECK_COLUMNS` (central 95 % intervals
+        of the replicates).
+
+    Raises
+    ------
+    MissingEvidenceError, EvidenceModelError
+        As for :func:`surgical_risk_data`, or ``dt`` has no posterior group.
     """
     post = _posterior(dt)
     data = surgical_risk_data(evidence)

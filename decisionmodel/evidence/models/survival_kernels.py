@@ -321,18 +321,20 @@ def _ppc_rows(
     """
     rng = np.random.default_rng(seed)
     rows = []
-    p_flat = np.asarray(p_draws).reshape(-1, len(props)) if props else None
-    for j, t in enumerate(props):
-        p = np.clip(np.nan_to_num(p_flat[:, j], nan=0.5), 0.0, 1.0)
-        rep = rng.binomial(t.n, p) / t.n
-        lo, hi = np.quantile(rep, [0.025, 0.975])
-        rows.append(_row(t.id, t.observed, lo, hi, t.source))
-    m_flat = np.asarray(m_draws).reshape(-1, len(meds)) if meds else None
-    for j, t in enumerate(meds):
-        log_m = np.log(np.maximum(m_flat[:, j], 1e-300))
-        rep = np.exp(log_m + t.sigma * rng.standard_normal(log_m.shape))
-        lo, hi = np.quantile(rep, [0.025, 0.975])
-        rows.append(_row(t.id, t.observed, lo, hi, t.source))
+    if props:
+        p_flat = np.asarray(p_draws).reshape(-1, len(props))
+        for j, prop in enumerate(props):
+            p = np.clip(np.nan_to_num(p_flat[:, j], nan=0.5), 0.0, 1.0)
+            rep = rng.binomial(prop.n, p) / prop.n
+            lo, hi = np.quantile(rep, [0.025, 0.975])
+            rows.append(_row(prop.id, prop.observed, lo, hi, prop.source))
+    if meds:
+        m_flat = np.asarray(m_draws).reshape(-1, len(meds))
+        for j, med in enumerate(meds):
+            log_m = np.log(np.maximum(m_flat[:, j], 1e-300))
+            rep = np.exp(log_m + med.sigma * rng.standard_normal(log_m.shape))
+            lo, hi = np.quantile(rep, [0.025, 0.975])
+            rows.append(_row(med.id, med.observed, lo, hi, med.source))
     return rows
 
 

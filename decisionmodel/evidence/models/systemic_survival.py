@@ -116,7 +116,21 @@ SAMPLER_SETTINGS: dict[str, Any] = {"draws": 1000, "tune": 1000, "chains": 4, "t
 
 @dataclass(frozen=True)
 class HazardRatioTarget:
-    """A randomised local-treatment hazard ratio (``systemic_survival``)."""
+    """A randomised local-treatment hazard ratio (``systemic_survival``).
+
+    Attributes
+    ----------
+    id : str
+        Evidence entry.
+    setting : str
+        ``liver`` (CLOCC) or ``lung`` (PulMiCC).
+    observed : float
+        The published hazard ratio.
+    log_mean, log_se : float
+        Its log and the standard error of the log (from the interval).
+    source : str
+        Short citation.
+    """
 
     id: str
     setting: str
@@ -128,7 +142,17 @@ class HazardRatioTarget:
 
 @dataclass(frozen=True)
 class SystemicData:
-    """Everything :func:`build_systemic_survival` reads from the evidence."""
+    """Everything :func:`build_systemic_survival` reads from the evidence.
+
+    Attributes
+    ----------
+    arms : tuple of MedianTarget
+        Median OS of the systemic-therapy trial arms (all-comer and liver-limited).
+    m1c : tuple of MedianTarget
+        Median OS with peritoneal metastases (one target).
+    hazard_ratios : tuple of HazardRatioTarget
+        The randomised local-treatment hazard ratios, one per setting.
+    """
 
     arms: tuple[MedianTarget, ...]
     m1c: tuple[MedianTarget, ...]
@@ -136,7 +160,13 @@ class SystemicData:
 
     @property
     def medians(self) -> tuple[MedianTarget, ...]:
-        """Arms then M1c, in the order of the ``median_target`` dim."""
+        """Arms then M1c, in the order of the ``median_target`` dim.
+
+        Returns
+        -------
+        tuple of MedianTarget
+            ``arms + m1c``.
+        """
         return self.arms + self.m1c
 
 
@@ -159,6 +189,23 @@ _PSI_SD = 0.7
 
 def systemic_data(evidence: Mapping[str, EvidenceFile]) -> SystemicData:
     """Extract the fitted numbers of ``systemic_survival``.
+
+    Parameters
+    ----------
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``systemic_survival``.
+
+    Returns
+    -------
+    SystemicData
+        The systemic-therapy arm medians (months, with their log-scale SDs), the
+        peritoneal (M1c) median and the randomised local-treatment hazard ratios.
+
+    Raises
+    ------
+    KeyError
+        ``evidence`` has no ``systemic_survival`` file, or the file lacks an entry the
+        model reads.
 
     Examples
     --------
@@ -231,6 +278,11 @@ def build_systemic_survival(evidence: Mapping[str, EvidenceFile]) -> pm.Model:
     confounded for resectable disease (selection), which no non-randomised number here
     corrects.
 
+    Parameters
+    ----------
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``systemic_survival``.
+
     Returns
     -------
     pymc.Model
@@ -246,6 +298,18 @@ def build_systemic_survival(evidence: Mapping[str, EvidenceFile]) -> pm.Model:
         integrated out of the likelihood (multivariate normal marginals) and drawn from
         its exact conditional posterior through the standard normals ``*_z``: NUTS meets
         no funnel, even at its default settings.
+
+    Raises
+    ------
+    KeyError
+        As for :func:`systemic_data`.
+
+    Examples
+    --------
+    >>> from decisionmodel.evidence import load_all
+    >>> m = build_systemic_survival(load_all("priors"))
+    >>> m.coords["rct_setting"], len(m.coords["systemic_arm"])
+    (('liver', 'lung'), 7)
     """
     data = systemic_data(evidence)
     coords = {
@@ -342,6 +406,12 @@ def build_systemic_survival(evidence: Mapping[str, EvidenceFile]) -> pm.Model:
 def systemic_outputs(dt: xr.DataTree | xr.Dataset) -> dict[str, xr.DataArray]:
     """Tree parameters from a ``systemic_survival`` fit.
 
+    Parameters
+    ----------
+    dt : xarray.DataTree or xarray.Dataset
+        A fit of :func:`build_systemic_survival` (its ``posterior`` group), or the
+        posterior itself.
+
     Returns
     -------
     dict
@@ -358,7 +428,12 @@ def systemic_outputs(dt: xr.DataTree | xr.Dataset) -> dict[str, xr.DataArray]:
     z = post["new_population_z"]
     out: dict[str, xr.DataArray] = {}
 
-    def put(name: str, da: xr.DataArray, tree: str, description: str, **attrs: Any) -> None:
+    def put(
+        name: str, da: xr.DataArray | np.ndarray, tree: str, description: str, **attrs: Any
+    ) -> None:
+        # np.exp of a DataArray is a DataArray (its __array_ufunc__), though numpy's stubs
+        # type it as an ndarray
+        assert isinstance(da, xr.DataArray)
         da = _sample_dims(da)
         da.name = name
         da.attrs = {
@@ -416,6 +491,25 @@ def systemic_checks(
     Medians are replicated as ``exp(log m_model + sigma * e)``, the randomised hazard
     ratios as ``exp(theta_setting + se * e)``; a check passes when the published value is
     inside the central 95 % interval of its replicates.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree or xarray.Dataset
+        A fit of :func:`build_systemic_survival`, or its posterior.
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``systemic_survival`` (the file it was
+        fitted to).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per median then per hazard ratio, with the columns of
+        :data:`~decisionmodel.evidence.registry.CHECK_COLUMNS` (fixed seeds).
+
+    Raises
+    ------
+    KeyError
+        As for :func:`systemic_data`.
     """
     data = systemic_data(evidence)
     post = _posterior(dt)

@@ -150,12 +150,24 @@ def _quartile_chol() -> np.ndarray:
 def kinetics_data(evidence: Mapping[str, EvidenceFile]) -> pd.DataFrame:
     """The doubling-time summaries used by ``tumour_kinetics`` (times in days).
 
+    Parameters
+    ----------
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``tumour_kinetics``.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``id``, ``population``, ``kind`` (``mean_sd``, ``mean``, ``median_iqr``),
         ``n``, ``n_assumed`` (bool), ``mean``, ``sd``, ``median``, ``q1``, ``q3``,
         ``source``.
+
+    Raises
+    ------
+    MissingEvidenceError
+        ``evidence`` has no ``tumour_kinetics`` file.
+    EvidenceModelError
+        The file holds no usable doubling times.
 
     Examples
     --------
@@ -368,7 +380,34 @@ def build_tumour_kinetics(evidence: Mapping[str, EvidenceFile]) -> pm.Model:
 
 def tumour_kinetics_outputs(dt: xr.DataTree) -> dict[str, xr.DataArray]:
     """``growth_rate_<population>`` (per day), ``growth_rate_crlm`` (occult CRLM) and
-    ``regrowth_time_<margin>_crlm_mo`` (months, occult-CRLM growth)."""
+    ``regrowth_time_<margin>_crlm_mo`` (months, occult-CRLM growth).
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_tumour_kinetics` (its ``posterior`` group is read).
+
+    Returns
+    -------
+    dict
+        Output name -> draws with dims ``(chain, draw)``; the occult-CRLM outputs only
+        when that population was fitted.
+
+    Raises
+    ------
+    EvidenceModelError
+        ``dt`` has no posterior group.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset(
+    ...     {"growth_rate": (("chain", "draw", "population"), np.full((1, 2, 1), 0.01)),
+    ...      "regrowth_time": (("chain", "draw", "population", "margin"), np.ones((1, 2, 1, 1)))},
+    ...     coords={"population": ["crlm_occult"], "margin": ["R1"]})
+    >>> sorted(tumour_kinetics_outputs(xr.DataTree.from_dict({"posterior": post})))
+    ['growth_rate_crlm', 'growth_rate_crlm_occult', 'regrowth_time_r1_crlm_mo']
+    """
     post = _posterior(dt)
     out: dict[str, xr.DataArray] = {}
     pops = [str(p) for p in post["growth_rate"].coords["population"].values]
@@ -391,7 +430,30 @@ def tumour_kinetics_checks(
 ) -> pd.DataFrame:
     """Each reported summary (mean, SD, median, quartiles) against the same summary of a
     new lognormal sample of the same size, one sample per posterior draw (at most
-    ``max_draws`` draws, evenly thinned; fixed seed)."""
+    ``max_draws`` draws, evenly thinned; fixed seed).
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        A fit of :func:`build_tumour_kinetics`.
+    evidence : mapping
+        Area -> :class:`EvidenceFile`; needs ``tumour_kinetics`` (the file it was fitted
+        to).
+    max_draws : int
+        At most this many posterior draws are used (speed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported summary (``<id>:mean``, ``<id>:sd``, ``<id>:q1`` ...), with
+        the columns of :data:`~decisionmodel.evidence.registry.CHECK_COLUMNS` (central
+        95 % intervals of the replicates).
+
+    Raises
+    ------
+    MissingEvidenceError, EvidenceModelError
+        As for :func:`kinetics_data`, or ``dt`` has no posterior group.
+    """
     post = _posterior(dt)
     data = kinetics_data(evidence)
     rng = np.random.default_rng(_CHECK_SEED)
