@@ -55,7 +55,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,7 @@ def _as_dataset(outcomes: Outcomes, *, require_sample: bool = True) -> xr.Datase
     if isinstance(outcomes, xr.Dataset):
         ds = outcomes
     elif isinstance(outcomes, Mapping):
-        ds = _mapping_to_dataset(outcomes)
+        ds = _mapping_to_dataset(cast(Mapping[str, Any], outcomes))
     else:
         raise CEAInputError(
             f"outcomes must be an xarray.Dataset with variables 'cost' and 'effect', "

@@ -405,7 +405,7 @@ def sample_parameters(tree: nx.DiGraph | Mapping[str, Any], n: int, rng: RNGLike
                 name,
                 f"{spec['distribution']} draws are infinite or NaN: the arguments are too large",
             )
-        attrs = {k: spec[k] for k in ("source", "description", "unit") if k in spec}
+        attrs: dict[str, Any] = {k: spec[k] for k in ("source", "description", "unit") if k in spec}
         attrs["distribution"] = spec["distribution"]
         if spec["distribution"] == "dirichlet":
             for j, comp in enumerate(spec["names"]):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 import networkx as nx
 import xarray as xr
@@ -44,6 +44,9 @@ from decisionmodel.cea import summary
 from decisionmodel.rng import as_generator
 from decisionmodel.tree.compile import CompiledTree, compile_tree
 from decisionmodel.tree.evaluate import evaluate
+
+#: the candidacy rules a tree's ``roles.procedure`` names
+Procedure = Literal["hepatectomy", "lung", "crs"]
 
 
 def _num(x: Any) -> float | None:
@@ -164,7 +167,9 @@ def analyse(
 
         covariates = survival_covariates(profile)
         values = tree_values(profile)
-        cand = assess_candidacy(profile, roles.procedure, lung_resection=roles.lung_resection)
+        cand = assess_candidacy(
+            profile, cast(Procedure, roles.procedure), lung_resection=roles.lung_resection
+        )
     params, info = tree_draws(
         tree,
         samples,
@@ -183,7 +188,7 @@ def analyse(
     out = summarise(outcomes.sel(strategy=offered), wtp, samples=samples, seed=seed)
     out["tree"] = str(tree.graph.get("source_file", ""))
     out["evidence"] = {"used": bool(info["models"]), "models": info["models"]}
-    if profile is not None:
+    if profile is not None and cand is not None:
         from decisionmodel.clinical.profile import describe
 
         out["profile"] = {

@@ -105,7 +105,7 @@ def cmd_subgroups(args: argparse.Namespace) -> int:
         values=tree_values(profile) if profile is not None else None,
         say=None if args.quiet else say,
     )
-    if args.figure:
+    if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         from decisionmodel.plots import subgroup_heatmap
 

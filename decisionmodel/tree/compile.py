@@ -117,7 +117,7 @@ def _order_derived(G: nx.DiGraph, declared: set[str]) -> list[tuple[str, Formula
         if name in RESERVED_NAMES or name in FUNCTIONS:
             raise ParameterError(f"{where(G)}: derived value {name!r}: the name is reserved")
         parsed[name] = _parse(value, G, f"derived value {name!r}")
-    deps = nx.DiGraph()
+    deps: nx.DiGraph = nx.DiGraph()
     deps.add_nodes_from(parsed)
     for name, f in parsed.items():
         for used in f.names & parsed.keys():
@@ -198,7 +198,7 @@ def _enumerate(G, node, children, kind, fixed) -> list[dict[Any, str]]:
 
 
 def _policy_name(G, root, actions: dict[Any, str], fixed: dict[Any, str], preorder) -> str:
-    parts = []
+    parts: list[str] = []
     for node in preorder:
         if node in actions and (node not in fixed or node == root):
             if node == root:

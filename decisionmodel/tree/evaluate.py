@@ -20,7 +20,7 @@ cohort), which :func:`~decisionmodel.tree.validate.validate_tree` does at the me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -396,11 +396,11 @@ def evaluate(
         path_p = np.empty((T, n))
         path_c = np.empty((T, n))
         path_e = np.empty((T, n))
-    starts = range(0, n, chunk_size)
+    starts: Iterable[int] = range(0, n, chunk_size)
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, total=len(starts), desc="evaluating", unit="chunk", leave=False)
+        starts = tqdm(starts, total=-(-n // chunk_size), desc="evaluating", unit="chunk", leave=False)
     for lo in starts:
         hi = min(n, lo + chunk_size)
         m = hi - lo

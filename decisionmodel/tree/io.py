@@ -206,7 +206,7 @@ def tree_from_dict(doc: Mapping[str, Any], where: str = "<dict>") -> nx.DiGraph:
         )
     if "tree" not in doc:
         raise TreeFileError(f"{where}: no 'tree:' section")
-    G = nx.DiGraph()
+    G: nx.DiGraph = nx.DiGraph()
     for key in GRAPH_KEYS:
         if key in doc:
             G.graph[key] = doc[key]
@@ -491,7 +491,7 @@ def to_graphml(G: nx.DiGraph, path: str | os.PathLike) -> None:
 
     :func:`load_tree` reads the file back to the same graph.
     """
-    H = nx.DiGraph()
+    H: nx.DiGraph = nx.DiGraph()
     H.graph.update({k: _to_scalar(v) for k, v in G.graph.items() if k != "source_file"})
     for n, d in G.nodes(data=True):
         H.add_node(n, **{k: _to_scalar(v) for k, v in d.items()})
@@ -534,7 +534,7 @@ def read_graphml(path: str | os.PathLike) -> nx.DiGraph:
                     f"{where}: unknown {what} attribute(s) {', '.join(unknown)} "
                     f"(allowed: {', '.join(allowed)})"
                 )
-    G = nx.DiGraph()
+    G: nx.DiGraph = nx.DiGraph()
     G.graph.update({k: _from_scalar(v, where) for k, v in graph_attrs.items()})
     order: dict[str, list[str]] = {}
     for n, d in H.nodes(data=True):
@@ -589,7 +589,7 @@ def to_dot(G: nx.DiGraph) -> str:
         if "markov" in d:
             m = d["markov"]
             text.append(f"markov: {m.get('model') if isinstance(m, Mapping) else m}")
-        shape = shapes.get(d.get("kind"), "ellipse")
+        shape = shapes.get(str(d.get("kind")), "ellipse")
         lines.append(f"  {ids[n]} [shape={shape}, label={_dot_quote(chr(10).join(text))}];")
     for u, v, d in G.edges(data=True):
         text = [str(d.get("action", d.get("label", "")))]

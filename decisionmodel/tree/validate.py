@@ -261,4 +261,5 @@ def check_on_draws(ct: CompiledTree, check_draws: int, rng: RNGLike | None) -> N
     """
     _check_count(check_draws, rng)
     evaluate(ct, mean_parameters(ct.graph))
-    evaluate(ct, sample_parameters(ct.graph, check_draws, rng))
+    if check_draws > 0 and rng is not None:  # (_check_count refuses None with draws)
+        evaluate(ct, sample_parameters(ct.graph, check_draws, rng))
