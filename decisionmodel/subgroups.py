@@ -41,6 +41,7 @@ import pandas as pd
 
 from decisionmodel.exceptions import DecisionModelError
 from decisionmodel.rng import as_generator
+from decisionmodel.tree.compile import CompiledTree, compile_tree
 
 __all__ = ["MOLECULAR", "default_subgroups", "short_label", "subgroup_table"]
 
@@ -98,7 +99,7 @@ def default_subgroups() -> list[dict[str, Any]]:
 
 
 def subgroup_table(
-    tree: nx.DiGraph,
+    tree: nx.DiGraph | CompiledTree,
     *,
     samples: int,
     seed: int,
@@ -114,8 +115,9 @@ def subgroup_table(
 
     Parameters
     ----------
-    tree : networkx.DiGraph
-        A tree with ``roles.curative`` and ``roles.reference`` and profile parameters
+    tree : networkx.DiGraph or CompiledTree
+        A tree (or a tree compiled once, :func:`decisionmodel.tree.io.load_compiled`,
+        evaluated as it is) with ``roles.curative`` and ``roles.reference`` and profile parameters
         linked to an evidence model's profile outputs (e.g. ``trees/crlm.yaml``).
     samples, seed, wtp
         As for :func:`decisionmodel.report.analyse`.
@@ -150,10 +152,12 @@ def subgroup_table(
     from decisionmodel.evidence.tree_draws import linked_fits, tree_draws
     from decisionmodel.report import summarise
     from decisionmodel.roles import strategy_roles
-    from decisionmodel.tree.compile import compile_tree
     from decisionmodel.tree.evaluate import evaluate
 
-    ct = compile_tree(tree)
+    if isinstance(tree, CompiledTree):
+        ct, tree = tree, tree.graph
+    else:
+        ct = compile_tree(tree)
     roles = strategy_roles(ct)
     if not roles.curative or roles.reference is None:
         raise DecisionModelError(

@@ -94,3 +94,13 @@ def test_evaluate_refuses_non_finite_outcomes():
     dm.evaluate(G, {"x": [1.0, 2.0]})
     with np.errstate(divide="ignore"), pytest.raises(NonFiniteOutcomeError, match="policy 'a'"):
         dm.evaluate(G, {"x": [1.0, 0.0]})
+
+
+def test_subgroups_compile_once(counts, capsys):
+    """One compilation for all subgroups; one evaluation per subgroup."""
+    from decisionmodel.subgroups import default_subgroups
+
+    argv = ["subgroups", "crlm", "--priors-only", "--samples", "50", "--seed", "1", "-q"]
+    assert main([*argv, "--json"]) == 0
+    assert counts == {"compile": 1, "chunks": len(default_subgroups())}
+    assert json.loads(capsys.readouterr().out)["subgroups"]

@@ -96,7 +96,7 @@ def cmd_subgroups(args: argparse.Namespace) -> int:
         check_output_path(args.figure, "--figure")  # before the analysis, not after it
     ct, wtp, profile = analysis_inputs(args)
     table = subgroup_table(
-        ct.graph,
+        ct,
         samples=args.samples,
         seed=args.seed,
         wtp=wtp,
