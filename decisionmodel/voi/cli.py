@@ -546,7 +546,11 @@ def _wtp_indices(psa: PSAFiles) -> list[int | None]:
 
 
 def _wtp_value(psa: PSAFiles, i: int | None) -> float | None:
-    return None if i is None else psa.wtp[i]  # type: ignore[index]
+    """The WTP at position ``i`` of the grid (None for net benefit, which has none)."""
+    if i is None:
+        return None
+    assert psa.wtp is not None  # positions come from _wtp_indices, which has them only then
+    return psa.wtp[i]
 
 
 def _group_at(res: Any, group: list[str], position: int) -> Any:
@@ -735,6 +739,8 @@ def _run_enbs(
     """Add ``enbs`` (per n and WTP), ``enbs_optimum`` (per WTP) and ``study_costs``."""
     from decisionmodel.voi.enbs import enbs, enbs_optimum
 
+    # _check_options gives both costs or neither, and _run_evsi calls this with them
+    assert opts.setup is not None and opts.per_patient is not None
     eb = enbs(
         evsi_result,
         pop_per_year=population["pop_per_year"],
@@ -770,7 +776,10 @@ def _run_enbs(
         optimum.append(
             {
                 "wtp": _wtp_value(psa, i),
-                **{k: int(o[k]) if k.startswith("n_") else _num(o[k]) for k in opt.data_vars},
+                **{
+                    k: int(o[k]) if k.startswith("n_") else _num(o[k])
+                    for k in map(str, opt.data_vars)
+                },
             }
         )
     result["enbs_optimum"] = optimum

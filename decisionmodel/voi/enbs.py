@@ -37,7 +37,8 @@ import xarray as xr
 from scipy import optimize, stats
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.rng import RNGLike, as_generator
+from decisionmodel.rng import RNGLike
+from decisionmodel.voi.inputs import _required_generator
 
 Discounting = Literal["continuous", "discrete"]
 
@@ -323,11 +324,12 @@ def enbs(
     n = value["n"]
     participants = n * int(n_arms)
     cost = (cf + participants * cp).rename("cost")
-    cost_se = np.sqrt(cf_sd**2 + (participants * cp_sd) ** 2).rename("cost_se")
+    # xr.ufuncs.sqrt: np.sqrt of a DataArray is a DataArray too, but typed as an ndarray
+    cost_se: xr.DataArray = xr.ufuncs.sqrt(cf_sd**2 + (participants * cp_sd) ** 2).rename("cost_se")
     pop_evsi = (value * m).rename("pop_evsi")
     pop_se = (se * m).rename("pop_evsi_se")
     net = (pop_evsi - cost).transpose(*value.dims)
-    net_se = np.sqrt(pop_se**2 + cost_se**2).transpose(*value.dims)
+    net_se: xr.DataArray = xr.ufuncs.sqrt(pop_se**2 + cost_se**2).transpose(*value.dims)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(net_se.values > 0, net.values / net_se.values, np.sign(net.values) * np.inf)
     p_pos = xr.DataArray(
@@ -394,10 +396,17 @@ def _fit_curve(n: np.ndarray, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Weighted least-squares fit of a·(n/(n+b))^c; returns the log-parameters."""
     lo, hi = _box(n, y)
     x0 = np.clip(np.log([1.2 * float(np.max(np.abs(y))), float(np.median(n)), 1.0]), lo, hi)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        return (_curve(p, n) - y) / sigma
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        return _curve_jac(p, n) / sigma[:, None]
+
     fit = optimize.least_squares(
-        lambda p: (_curve(p, n) - y) / sigma,
+        residuals,
         x0,
-        jac=lambda p: _curve_jac(p, n) / sigma[:, None],
+        jac=jacobian,
         bounds=(lo, hi),
         method="trf",
         max_nfev=2000,
@@ -619,28 +628,32 @@ def enbs_optimum(
         raise VOIInputError(
             f"smooth=True needs EVSI at 3 or more sample sizes, got {n.size}; use smooth=False"
         )
-    gen = as_generator(rng)
+    gen = _required_generator(rng)
     attrs = enbs_result.attrs
     pe = enbs_result["pop_evsi"]
     ps = enbs_result["pop_evsi_se"]
-    kwargs = dict(pcut=pcut, smooth=smooth, draws=int(draws), level=level, rng=gen)
+
+    def optimum(pop_evsi: np.ndarray, pop_se: np.ndarray) -> dict[str, float]:
+        return _optimum_one(
+            n,
+            pop_evsi,
+            pop_se,
+            attrs,
+            pcut=pcut,
+            smooth=smooth,
+            draws=int(draws),
+            level=level,
+            rng=gen,
+        )
+
     if "wtp" in pe.dims:
-        rows = [
-            _optimum_one(
-                n,
-                pe.sel(wtp=w).values,
-                ps.sel(wtp=w).values,
-                attrs,
-                **kwargs,
-            )
-            for w in pe["wtp"].values
-        ]
+        rows = [optimum(pe.sel(wtp=w).values, ps.sel(wtp=w).values) for w in pe["wtp"].values]
         data = {
             k: xr.DataArray([r[k] for r in rows], dims=("wtp",), coords={"wtp": pe["wtp"].values})
             for k in rows[0]
         }
     else:
-        row = _optimum_one(n, pe.values, ps.values, attrs, **kwargs)
+        row = optimum(pe.values, ps.values)
         data = {k: xr.DataArray(v) for k, v in row.items()}
     out = xr.Dataset(data)
     out.attrs.update(

@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.rng import RNGLike, as_generator
+from decisionmodel.rng import RNGLike
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
 from decisionmodel.voi.evpi import evpi_values
 from decisionmodel.voi.inputs import (
     NetBenefit,
+    _required_generator,
     align_draws,
     as_inputs,
     as_net_benefit,
@@ -117,6 +118,7 @@ class _Responses:
             de = (e[1:] - e[:1]).T
             self.Y = np.column_stack([dc, de])
             k = self.net.wtp
+            assert k is not None  # ce_form requires the WTP grid
             W = len(k)
             M = np.zeros((W, 2 * (D - 1), D - 1))
             eye = np.eye(D - 1)
@@ -177,7 +179,7 @@ def _generator(rng: RNGLike | None, se: bool) -> np.random.Generator | None:
     """
     if rng is None and not se:
         return None
-    return as_generator(rng)
+    return _required_generator(rng)
 
 
 def _check_method(method: str) -> None:
@@ -348,6 +350,7 @@ def _evppi_regression(
         fit = fit_regression(df[group].to_numpy(), resp.Y, method, rng=rng, **options)
         value[:, g] = np.maximum(resp.evppi(fit.fitted), 0.0)
         if se:
+            assert rng is not None  # _generator makes one whenever se is True
             sev[:, g] = _se_from_draws(fit, resp, n_se_draws, rng)
         edf[g] = fit.edf
         rsd[g] = fit.residual_sd
@@ -476,7 +479,7 @@ def evppi_nested(
         raise VOIInputError("model and sample_inputs must be callables")
     if sample_conditional is not None and not callable(sample_conditional):
         raise VOIInputError("sample_conditional must be a callable")
-    rng = as_generator(rng)
+    rng = _required_generator(rng)
     max_rows = max(int(max_rows), n_inner)
     outer_all = as_inputs(sample_inputs(n_outer, rng))
     if len(outer_all) != n_outer:
@@ -486,7 +489,7 @@ def evppi_nested(
     results = []
     net_meta: NetBenefit | None = None
     for group in groups:
-        sums = None
+        sums: np.ndarray | None = None
         g_hat, g_a, g_b = [], [], []
         per_call = max(1, max_rows // n_inner)
         for lo in range(0, n_outer, per_call):
@@ -522,6 +525,7 @@ def evppi_nested(
             g_hat.append(v.mean(axis=3))
             g_a.append(v[..., :half].mean(axis=3))
             g_b.append(v[..., half:].mean(axis=3))
+        assert sums is not None  # n_outer >= 2: the loop over the outer draws ran
         gh = np.concatenate(g_hat, axis=2)  # (W, D, K)
         ga = np.concatenate(g_a, axis=2)
         gb = np.concatenate(g_b, axis=2)
@@ -675,7 +679,10 @@ def plot_evppi_rank(
         fig = Figure(figsize=(6.0, 0.8 + 0.32 * max(len(t), 1)), dpi=100)
         ax = fig.add_subplot(1, 1, 1)
     else:
-        fig = ax.get_figure()
+        # the root figure, also when ax is in a subfigure (which has no tight_layout)
+        root = ax.get_figure(root=True)
+        assert root is not None  # an Axes always belongs to a figure
+        fig = root
     y = np.arange(len(t))[::-1]
     err = t["se"].to_numpy(dtype=float) if "se" in t else None
     if err is not None and not np.isfinite(err).any():
@@ -702,5 +709,6 @@ def plot_evppi_rank(
     else:
         ax.set_title("EVPPI by parameter", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout() if ax is fig.axes[0] and len(fig.axes) == 1 else None
+    if ax.get_figure(root=False) is fig and fig.axes == [ax]:
+        fig.tight_layout()
     return fig

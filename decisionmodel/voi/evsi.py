@@ -48,8 +48,14 @@ import xarray as xr
 from scipy import optimize
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.rng import RNGLike, as_generator
-from decisionmodel.voi.inputs import NetBenefit, align_draws, as_inputs, as_net_benefit
+from decisionmodel.rng import RNGLike
+from decisionmodel.voi.inputs import (
+    NetBenefit,
+    _required_generator,
+    align_draws,
+    as_inputs,
+    as_net_benefit,
+)
 from decisionmodel.voi.studies import StudyDesign, as_mapping, get_study
 
 __all__ = ["evsi"]
@@ -141,6 +147,7 @@ def _outcomes(net: NetBenefit, nb: Any, costs: Any, effects: Any) -> _Outcomes:
         ce = as_net_benefit(costs=costs, effects=effects, wtp=[0.0, 1.0]).values
         minus_c, e = ce[0], ce[1] - ce[0]
         Y = np.concatenate([minus_c[1:] - minus_c[:1], e[1:] - e[:1]]).T
+        assert net.wtp is not None  # costs and effects come with a WTP grid
         M = np.zeros((2 * (D - 1), n_wtp * (D - 1)))
         for w, k in enumerate(net.wtp):
             for d in range(D - 1):
@@ -443,6 +450,7 @@ def _evsi_mm(ctx: _Context) -> tuple[np.ndarray, np.ndarray, dict]:
         nq = int(n_fit[q])
         data = design.simulate(points.iloc[[q]].reset_index(drop=True), nq, rng)
         if mode == "model":
+            assert model is not None  # checked above
             post = design.posterior(data, nq, niter, rng, df)
             frame = df.iloc[rng.integers(len(df), size=niter)].reset_index(drop=True).copy()
             for col in post.columns:
@@ -491,7 +499,7 @@ def _evsi_mm(ctx: _Context) -> tuple[np.ndarray, np.ndarray, dict]:
     for j in range(len(ns)):
         value[j] = _loss(rescaled(mu, j))
         if draws is not None:
-            se[j] = _evsi_draws(out, draws, lambda d, j=j: rescaled(d, j)).std(axis=0, ddof=1)
+            se[j] = _evsi_draws(out, draws, functools.partial(rescaled, j=j)).std(axis=0, ddof=1)
     diag = {"Q": Q, "posterior": mode, "pars": pars, "evppi": _loss(out.inb(mu)).tolist()}
     if betas is not None:
         diag["beta"] = betas.tolist()
@@ -569,6 +577,7 @@ def _evsi_gaussian(ctx: _Context) -> tuple[np.ndarray, np.ndarray, dict]:
     X = _design_matrix(margins)
     beta, xtx_inv, s2 = _lstsq(X, out.Y)
     n0_given = ctx.options.get("n0")
+    n0_fixed: dict[str, float] | None
     if isinstance(n0_given, str):
         if n0_given != "estimate":
             raise VOIInputError(f"n0 must be a number, a mapping or 'estimate', got {n0_given!r}")
@@ -630,7 +639,7 @@ class _Context:
     def rng(self) -> np.random.Generator:
         """The generator of ``rng_source``, made when a method first draws (one for the run);
         ``None`` raises :func:`~decisionmodel.rng.as_generator`'s TypeError then."""
-        return as_generator(self.rng_source)
+        return _required_generator(self.rng_source)
 
 
 _DISPATCH = {

@@ -46,13 +46,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.rng import RNGLike, as_generator
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,18 @@ class NetBenefit:
             return xr.DataArray(arr, dims=tuple(extra_dims), coords=c, name=name)
         c["wtp"] = self.wtp
         return xr.DataArray(np.asarray(data), dims=dims, coords=c, name=name)
+
+
+def _required_generator(rng: RNGLike | None) -> np.random.Generator:
+    """The generator of an ``rng`` argument that defaults to None, for a step that draws.
+
+    The voi functions take ``rng=None`` so that a call that draws nothing needs no seed; a
+    step that draws hands its ``rng`` to :func:`~decisionmodel.rng.as_generator`, which
+    refuses None with the TypeError of the package's one rng convention ("rng is required:
+    ..."). as_generator checks for None at run time but its annotation (``RNGLike``) leaves
+    None out, hence the cast: None is passed on to be refused, not assumed away.
+    """
+    return as_generator(cast("RNGLike", rng))
 
 
 def _frame(x: Any, what: str) -> pd.DataFrame:

@@ -71,7 +71,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,7 @@ from scipy.spatial import cKDTree
 
 from decisionmodel.exceptions import VOIInputError
 from decisionmodel.rng import RNGLike, as_generator
+from decisionmodel.voi.inputs import _required_generator
 
 __all__ = ["METHODS", "RegressionFit", "fit_regression"]
 
@@ -92,7 +93,7 @@ except ImportError:  # pragma: no cover
     _threadpool_limits = None
 
 
-def single_threaded_blas[F: Callable[..., Any]](func: F) -> F:
+def single_threaded_blas[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """Run ``func`` with BLAS/LAPACK limited to one thread (when threadpoolctl is present).
 
     The matrices here are small (at most a few hundred columns); multi-threaded OpenBLAS on
@@ -120,7 +121,7 @@ def single_threaded_blas[F: Callable[..., Any]](func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         ctx = (
             _threadpool_limits(limits=1)
             if _threadpool_limits is not None
@@ -129,7 +130,7 @@ def single_threaded_blas[F: Callable[..., Any]](func: F) -> F:
         with ctx:
             return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 METHODS = ("auto", "gam", "gp", "linear")
@@ -605,16 +606,25 @@ class _Tensor:
         return float(self.n * rss / max(self.n - edf, 1.0) ** 2)
 
 
-def _fit_gam_tensor(
-    Xs: np.ndarray, Y: np.ndarray, *, k: int | list[int], smoothing: str, select: bool
-) -> tuple[np.ndarray, np.ndarray, list[_Posterior], dict]:
-    n, p = Xs.shape
-    d = Y.shape[1]
-    ks = [int(k)] * p if np.isscalar(k) else [int(v) for v in k]
+def _basis_sizes(k: int | Sequence[int], p: int) -> list[int]:
+    """The basis size of each of ``p`` inputs: ``k`` for all, or one per input, each >= 4."""
+    if not isinstance(k, Iterable) or isinstance(k, str):
+        if int(k) < 4:
+            raise VOIInputError(f"gam: k must be at least 4 (cubic splines), got {k}")
+        return [int(k)] * p
+    ks = [int(v) for v in k]
     if len(ks) != p:
         raise VOIInputError(f"k: give one number or one per input ({p}), got {len(ks)}")
     if min(ks) < 4:
         raise VOIInputError(f"gam: k must be at least 4 (cubic splines), got {min(ks)}")
+    return ks
+
+
+def _fit_gam_tensor(
+    Xs: np.ndarray, Y: np.ndarray, *, ks: list[int], smoothing: str, select: bool
+) -> tuple[np.ndarray, np.ndarray, list[_Posterior], dict]:
+    n = Xs.shape[0]
+    d = Y.shape[1]
     T = _Tensor(Xs, Y, ks, select)
     q = T.q
     fitted = np.empty((n, d))
@@ -668,16 +678,17 @@ def _fit_gam(
     Xs: np.ndarray,
     Y: np.ndarray,
     *,
-    k: int | list[int] | None = None,
+    k: int | Sequence[int] | None = None,
     smoothing: str = "reml",
     select: bool = True,
     tensor_1d: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[_Posterior], dict]:
     """Penalised regression splines (see the module docstring).
 
-    Options: ``k`` (basis functions per margin; default 25 for one input, 7/6/4 per margin
-    for 2/3/4 inputs), ``smoothing`` ("reml" or "gcv"), ``select`` (penalise the null space
-    too, default True), ``tensor_1d`` (use the general tensor code for one input; for tests).
+    Options: ``k`` (basis functions per margin: one number for all, or one per input; default
+    25 for one input, 7/6/4 per margin for 2/3/4 inputs), ``smoothing`` ("reml" or "gcv"),
+    ``select`` (penalise the null space too, default True), ``tensor_1d`` (use the general
+    tensor code for one input; for tests).
     """
     if smoothing not in ("reml", "gcv"):
         raise VOIInputError(f"smoothing must be 'reml' or 'gcv', got {smoothing!r}")
@@ -694,11 +705,10 @@ def _fit_gam(
                 "explicitly (e.g. k=4) or use method='gp' (the default for more than 4 inputs)"
             )
         k = GAM_DEFAULT_K[p]
-    if np.isscalar(k) and int(k) < 4:
-        raise VOIInputError(f"gam: k must be at least 4 (cubic splines), got {k}")
+    ks = _basis_sizes(k, p)
     if p == 1 and not tensor_1d:
-        return _fit_gam_1d(Xs[:, 0], Y, k=int(k), smoothing=smoothing, select=select)
-    return _fit_gam_tensor(Xs, Y, k=k, smoothing=smoothing, select=select)
+        return _fit_gam_1d(Xs[:, 0], Y, k=ks[0], smoothing=smoothing, select=select)
+    return _fit_gam_tensor(Xs, Y, ks=ks, smoothing=smoothing, select=select)
 
 
 # --------------------------------------------------------------------------- linear
@@ -986,7 +996,7 @@ def fit_regression(
     if method == "gam":
         fitted, edf, posts, details = _fit_gam(Xs, Ya, **options)
     elif method == "gp":
-        fitted, edf, posts, details = _fit_gp(Xs, Ya, as_generator(rng), **options)
+        fitted, edf, posts, details = _fit_gp(Xs, Ya, _required_generator(rng), **options)
     else:
         fitted, edf, posts, details = _fit_linear(Xs, Ya)
     resid_sd, r2, kidx, _ = _summaries(Ya, fitted, edf, Xs)

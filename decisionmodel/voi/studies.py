@@ -50,13 +50,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.rng import RNGLike, as_generator
+from decisionmodel.rng import RNGLike
+from decisionmodel.voi.inputs import _required_generator
 
 __all__ = [
     "BinaryStudy",
@@ -465,7 +466,7 @@ class BinaryStudy(StudyDesign):
         """
         n = self.check_n(n)
         p = _column(inputs, self.p, self.name)
-        return pd.DataFrame({"events": as_generator(rng).binomial(n, p).astype(float)})
+        return pd.DataFrame({"events": _required_generator(rng).binomial(n, p).astype(float)})
 
     def loglik(self, data: pd.DataFrame, inputs: pd.DataFrame, n: int) -> np.ndarray:
         """Log-likelihood (S, N) of S data sets under N draws: x·log p + (n − x)·log(1 − p).
@@ -525,7 +526,7 @@ class BinaryStudy(StudyDesign):
         """
         a, b = self._prior(inputs)
         x = float(np.asarray(data["events"])[0])
-        return pd.DataFrame({self.p: as_generator(rng).beta(a + x, b + n - x, size)})
+        return pd.DataFrame({self.p: _required_generator(rng).beta(a + x, b + n - x, size)})
 
     def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float]:
         """n0 = a + b of the Beta(a, b) prior.
@@ -627,7 +628,7 @@ class BinaryTwoArmStudy(StudyDesign):
             One simulated data set per draw (N rows), columns ``events1`` and ``events2``.
         """
         n = self.check_n(n)
-        rng = as_generator(rng)
+        rng = _required_generator(rng)
         p1 = _column(inputs, self.p1, self.name)
         p2 = _column(inputs, self.p2, self.name)
         return pd.DataFrame(
@@ -703,7 +704,7 @@ class BinaryTwoArmStudy(StudyDesign):
             ``size`` draws of the design's parameters (columns :attr:`pars`).
         """
         (a1, b1), (a2, b2) = self._priors(inputs)
-        rng = as_generator(rng)
+        rng = _required_generator(rng)
         x1 = float(np.asarray(data["events1"])[0])
         x2 = float(np.asarray(data["events2"])[0])
         return pd.DataFrame(
@@ -838,7 +839,7 @@ class NormalMeanStudy(StudyDesign):
             One simulated data set per draw (N rows), column ``xbar`` (and ``s``).
         """
         n = self.check_n(n)
-        rng = as_generator(rng)
+        rng = _required_generator(rng)
         mu = _column(inputs, self.mu, self.name)
         sd = self._sd(inputs)
         out = {"xbar": mu + sd / np.sqrt(n) * rng.standard_normal(len(mu))}
@@ -934,7 +935,7 @@ class NormalMeanStudy(StudyDesign):
         prec = 1 / s0**2 + n / float(self.sd) ** 2
         mean = (m0 / s0**2 + n * xbar / float(self.sd) ** 2) / prec
         return pd.DataFrame(
-            {self.mu: mean + as_generator(rng).standard_normal(size) / np.sqrt(prec)}
+            {self.mu: mean + _required_generator(rng).standard_normal(size) / np.sqrt(prec)}
         )
 
     def prior_n0(self, inputs: pd.DataFrame) -> dict[str, float]:
@@ -1113,7 +1114,7 @@ class SurvivalTwoArmStudy(StudyDesign):
             ``exposure_control``, ``events_treated``, ``exposure_treated``.
         """
         n = self.check_n(n)
-        rng = as_generator(rng)
+        rng = _required_generator(rng)
         lam, h = self._rates(inputs)
         dc, ec = self._arm(lam, n, rng)
         dt, et = self._arm(lam * h, n, rng)
@@ -1303,7 +1304,7 @@ class CustomStudy(StudyDesign):
             values, or is not a table.
         """
         n = self.check_n(n)
-        out = self.simulate_fn(inputs, n, as_generator(rng))
+        out = self.simulate_fn(inputs, n, _required_generator(rng))
         if isinstance(out, pd.Series):
             out = out.to_frame()
         if not isinstance(out, pd.DataFrame):
@@ -1400,7 +1401,7 @@ class CustomStudy(StudyDesign):
         """
         if self.posterior_fn is None:
             return super().posterior(data, n, size, rng, inputs)
-        out = pd.DataFrame(self.posterior_fn(data, n, size, as_generator(rng)))
+        out = pd.DataFrame(self.posterior_fn(data, n, size, _required_generator(rng)))
         missing = [p for p in self.pars if p not in out.columns]
         if missing:
             raise VOIInputError(
@@ -1684,6 +1685,10 @@ def get_study(study: Any, pars: Sequence[str] | str | None = None, **args: Any) 
     )
 
 
+@overload
+def as_mapping(d: None, pars: Sequence[str]) -> None: ...
+@overload
+def as_mapping(d: Mapping[str, float] | float, pars: Sequence[str]) -> dict[str, float]: ...
 def as_mapping(
     d: Mapping[str, float] | float | None, pars: Sequence[str]
 ) -> dict[str, float] | None:

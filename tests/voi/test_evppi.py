@@ -563,6 +563,19 @@ def test_rank_table_and_plot():
         evppi_rank(costs=nb, effects=nb, wtp=[1.0, 2.0], inputs=x)
 
 
+def test_plot_evppi_rank_into_a_subfigure_returns_the_root_figure():
+    """An axes in a subfigure: drawn there, and the figure returned is the root figure (a
+    SubFigure has no tight_layout, which the function called on it, nor savefig)."""
+    t = pd.DataFrame({"parameter": ["a", "b"], "evppi": [40.0, 2.0], "se": [1.0, 0.5]})
+    fig = Figure()
+    ax = fig.subfigures(1, 2)[0].add_subplot()
+    assert plot_evppi_rank(t, ax=ax) is fig
+    assert [lab.get_text() for lab in ax.get_yticklabels()] == ["a", "b"]
+    own = Figure()
+    ax = own.add_subplot()
+    assert plot_evppi_rank(t, ax=ax) is own
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

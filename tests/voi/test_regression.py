@@ -380,8 +380,31 @@ def test_constant_response():
             {"k": 3},
             "at least 4",
         ),
+        (
+            (np.random.default_rng(0).normal(size=(50, 1)), np.ones(50), "gam"),
+            {"k": [3]},
+            "at least 4",
+        ),
+        (
+            (np.random.default_rng(0).normal(size=(50, 1)), np.ones(50), "gam"),
+            {"k": [10, 10]},
+            "one per input",
+        ),
     ],
 )
 def test_bad_input_raises_voi_input_error(args, kwargs, match):
     with pytest.raises(VOIInputError, match=match):
         fit_regression(*args, **kwargs)
+
+
+def test_gam_k_per_input_also_for_one_input():
+    """``k`` is one number or one per input: a one-element list for one input is that
+    input's basis size, as a list of two is for two inputs (it raised a TypeError)."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 1))
+    y = np.sin(x[:, 0]) + rng.normal(0, 0.3, 300)
+    scalar = fit_regression(x, y, "gam", k=10)
+    for k in ([10], (10,), np.array([10])):
+        fit = fit_regression(x, y, "gam", k=k)
+        np.testing.assert_array_equal(fit.fitted, scalar.fitted)
+        np.testing.assert_array_equal(fit.edf, scalar.edf)
