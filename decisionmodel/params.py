@@ -296,6 +296,16 @@ def normalise_spec(name: str, spec: Any, where: str = "") -> dict[str, Any]:
 def declared_names(specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Names of the parameters a set of declarations defines (Dirichlet components expanded).
 
+    Parameters
+    ----------
+    specs : mapping
+        Parameter declarations (name -> declaration), as in a tree's ``parameters:``.
+
+    Returns
+    -------
+    list of str
+        The value names in declaration order; a Dirichlet group gives its components.
+
     Examples
     --------
     >>> declared_names({"a": {"value": 1}, "d": {"distribution": "dirichlet",
@@ -331,7 +341,37 @@ def _draw(spec: Mapping[str, Any], n: int, rng: np.random.Generator) -> np.ndarr
 
 
 def parameter_specs(tree_or_specs: nx.DiGraph | Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The normalised declarations of a tree (or of a plain mapping of declarations)."""
+    """The normalised declarations of a tree (or of a plain mapping of declarations).
+
+    Every declaration is checked and brought to one form (``distribution`` and its
+    arguments; a bare ``value`` becomes ``fixed``), and no value name may be defined twice.
+
+    Parameters
+    ----------
+    tree_or_specs : networkx.DiGraph or mapping
+        A tree (its ``graph["parameters"]``) or the declarations themselves.
+
+    Returns
+    -------
+    dict
+        Name -> normalised declaration, in declaration order.
+
+    Raises
+    ------
+    ParameterError
+        A bad declaration, too many parameters or a value name defined twice (the file
+        and the parameter named).
+
+    See Also
+    --------
+    sample_parameters : draws of the declarations.
+    mean_parameters : their expected values.
+
+    Examples
+    --------
+    >>> parameter_specs({"p": {"value": 0.2}})["p"]["distribution"]
+    'fixed'
+    """
     if isinstance(tree_or_specs, nx.DiGraph):
         raw = tree_or_specs.graph.get("parameters", {})
         where = str(tree_or_specs.graph.get("source_file", ""))
@@ -419,6 +459,20 @@ def sample_parameters(tree: nx.DiGraph | Mapping[str, Any], n: int, rng: RNGLike
 
 def mean_parameters(tree: nx.DiGraph | Mapping[str, Any]) -> xr.Dataset:
     """The expected value of every declared parameter, as a one-draw sample (base case).
+
+    Parameters
+    ----------
+    tree : networkx.DiGraph or mapping
+        A tree whose ``graph["parameters"]`` holds the declarations, or the declarations.
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per value name over a ``sample`` dimension of length 1.
+
+    See Also
+    --------
+    sample_parameters : draws of the same declarations.
 
     Examples
     --------

@@ -64,6 +64,29 @@ def summarise(
     """The decision-table dict (see the module docstring) from evaluated outcomes: a
     rendering of :func:`decisionmodel.cea.summary`, which computes every number once.
 
+    Parameters
+    ----------
+    outcomes : xarray.Dataset
+        ``cost`` and ``effect`` over (``strategy``, ``sample``).
+    wtp : sequence of float
+        Willingness-to-pay values.
+    samples : int, optional
+        The number of draws to record (default: the outcomes' sample size).
+    seed : int, optional
+        The seed to record.
+
+    Returns
+    -------
+    dict
+        The decision-table contract: ``policies`` (name, cost, effect, nmb, icer, status,
+        p_cost_effective), ``recommended``, ``evpi``, ``wtp``, ``samples``, ``seed`` and
+        the outcomes' unit attributes.
+
+    See Also
+    --------
+    decisionmodel.cea.summary : the same numbers as a labelled Dataset.
+    format_table : the dict as plain text.
+
     Examples
     --------
     >>> import xarray as xr
@@ -297,6 +320,26 @@ def plain_table(
     repeating the key column. Columns in ``left`` are left-aligned, the others (numbers)
     right-aligned.
 
+    Parameters
+    ----------
+    headers : sequence of str
+        Column headers (may contain line breaks).
+    rows : sequence of sequence of str
+        The cells, already formatted.
+    left : sequence of int
+        Columns aligned left (default the key column only).
+    width : int
+        Largest line length in bytes.
+    name_width : int
+        Largest width of the key column before it wraps.
+    indent : str
+        Prefix of every line.
+
+    Returns
+    -------
+    list of str
+        The lines, tables separated by an empty line.
+
     Examples
     --------
     >>> print("\n".join(plain_table(["policy", "cost\nUSD"], [["a long name", "1"]],
@@ -447,6 +490,22 @@ def format_table(result: Mapping[str, Any], *, width: int = PLAIN_WIDTH) -> str:
     ``decisionmodel run`` prints when its output is piped or redirected; on a terminal
     :func:`format_table_rich` fits the terminal instead.
 
+    Parameters
+    ----------
+    result : mapping
+        A decision table (:func:`analyse` or :func:`summarise`).
+    width : int
+        Largest line width.
+
+    Returns
+    -------
+    str
+        The table, ending without a newline.
+
+    See Also
+    --------
+    format_table_rich : the same for a terminal.
+
     Examples
     --------
     >>> r = {"policies": [{"name": "a", "cost": 1.0, "effect": 2.0, "nmb": [3.0], "icer": None,
@@ -487,6 +546,22 @@ def format_table_rich(result: Mapping[str, Any], *, width: int) -> str:
     (ANSI styles included): policy names wrap, headers break over two lines, and when the
     columns do not fit the WTP columns move to a second table.
 
+    Parameters
+    ----------
+    result : mapping
+        A decision table (:func:`analyse` or :func:`summarise`).
+    width : int
+        The terminal's width in columns.
+
+    Returns
+    -------
+    str
+        The text with ANSI styles.
+
+    See Also
+    --------
+    format_table : the plain layout, for pipes and files.
+
     Examples
     --------
     >>> r = {"policies": [{"name": "a", "cost": 1.0, "effect": 2.0, "nmb": [3.0], "icer": None,
@@ -523,7 +598,25 @@ def render_rich(
     width: int,
 ) -> str:
     """Text lines and tables (title, headers, rows, left-aligned columns) rendered by
-    :mod:`rich` for a terminal ``width`` wide; returns the text with ANSI styles."""
+    :mod:`rich` for a terminal ``width`` wide; returns the text with ANSI styles.
+
+    Parameters
+    ----------
+    head : sequence of str
+        Lines before the tables.
+    tables : sequence of tuple
+        Per table: its title (or None), headers, rows of cells and the set of columns
+        aligned left.
+    tail : sequence of str
+        Lines after the tables.
+    width : int
+        The terminal's width in columns.
+
+    Returns
+    -------
+    str
+        The rendered text with ANSI styles.
+    """
     import io
 
     from rich.console import Console

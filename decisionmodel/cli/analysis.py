@@ -55,7 +55,18 @@ def analysis_inputs(args: argparse.Namespace) -> tuple[CompiledTree, list[float]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``decisionmodel run``: the decision table of a tree (text, rich on a terminal, or JSON)."""
+    """``decisionmodel run``: the decision table of a tree (text, rich on a terminal, or JSON).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code (0; errors raise and are reported by :func:`decisionmodel.cli.main`).
+    """
     from decisionmodel.report import analyse, format_table
 
     tree, wtp, profile = analysis_inputs(args)
@@ -83,7 +94,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_subgroups(args: argparse.Namespace) -> int:
-    """``decisionmodel subgroups``: the decision per subgroup, as a table and a heatmap."""
+    """``decisionmodel subgroups``: the decision per subgroup, as a table and a heatmap.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit code (0; errors raise and are reported by :func:`decisionmodel.cli.main`).
+    """
     from decisionmodel.clinical.profile import tree_values
     from decisionmodel.subgroups import subgroup_table
 

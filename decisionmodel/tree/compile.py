@@ -55,11 +55,21 @@ class Policy:
 
 @dataclass(frozen=True)
 class TerminalMarkov:
+    """The Markov cohort a terminal node runs: its model, ``start`` and ``with`` bindings."""
+
     model: str
     start: dict[str, Formula] | None
     bindings: dict[str, Formula]
 
     def key(self) -> tuple:
+        """What identifies the cohort this terminal runs: the model and the sources of its
+        ``start`` and ``with`` formulas (terminals with equal keys share one cohort run).
+
+        Returns
+        -------
+        tuple
+            Hashable: model name, start formulas (or None) and sorted bindings.
+        """
         start = None if self.start is None else tuple((s, f.source) for s, f in self.start.items())
         return (self.model, start, tuple((k, f.source) for k, f in sorted(self.bindings.items())))
 

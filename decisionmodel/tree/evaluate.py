@@ -258,6 +258,16 @@ def _environment(
 def policy_matrix(ct: CompiledTree) -> np.ndarray:
     """Indicator matrix (policies × terminals): 1 where a policy can reach a terminal.
 
+    Parameters
+    ----------
+    ct : CompiledTree
+        The compiled tree.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (policies, terminals), in the order of ``ct.policies`` and ``ct.terminals``.
+
     Examples
     --------
     >>> from decisionmodel.tree.io import tree_from_dict
@@ -400,7 +410,9 @@ def evaluate(
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, total=-(-n // chunk_size), desc="evaluating", unit="chunk", leave=False)
+        starts = tqdm(
+            starts, total=-(-n // chunk_size), desc="evaluating", unit="chunk", leave=False
+        )
     for lo in starts:
         hi = min(n, lo + chunk_size)
         m = hi - lo

@@ -372,6 +372,16 @@ def _node_to_mapping(G: nx.DiGraph, node: str, parent: str | None) -> dict[str, 
 def tree_to_dict(G: nx.DiGraph) -> dict[str, Any]:
     """The document that :func:`write_tree` writes (inverse of :func:`tree_from_dict`).
 
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree with the attribute schema of :mod:`decisionmodel.tree.schema`.
+
+    Returns
+    -------
+    dict
+        Graph attributes, then ``tree:`` as nested nodes with their ``branches``.
+
     Examples
     --------
     >>> G = tree_from_dict({"name": "x", "tree": {"kind": "terminal", "name": "t"}})
@@ -408,7 +418,18 @@ _Dumper.add_representer(str, _str_presenter)
 
 
 def dumps_tree(G: nx.DiGraph) -> str:
-    """The YAML text of a tree (what :func:`write_tree` writes)."""
+    """The YAML text of a tree (what :func:`write_tree` writes).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree.
+
+    Returns
+    -------
+    str
+        The YAML document of :func:`tree_to_dict`.
+    """
     return yaml.dump(
         tree_to_dict(G), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )
@@ -430,6 +451,13 @@ def write_tree(G: nx.DiGraph, path: str | os.PathLike) -> None:
     """Write a tree as a YAML tree file (atomically: a temporary file, then a rename).
 
     ``load_tree(path)`` of the result gives the same graph (see :func:`same_tree`).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree.
+    path : path-like
+        The file to write (its folder is created if missing).
     """
     _atomic_write(Path(path), dumps_tree(G))
 
@@ -437,6 +465,15 @@ def write_tree(G: nx.DiGraph, path: str | os.PathLike) -> None:
 def same_tree(G: nx.DiGraph, H: nx.DiGraph) -> bool:
     """True when two trees have the same nodes, edges, attributes and graph attributes
     (the ``source_file`` attribute is ignored).
+
+    Parameters
+    ----------
+    G, H : networkx.DiGraph
+        The two trees.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -490,6 +527,17 @@ def to_graphml(G: nx.DiGraph, path: str | os.PathLike) -> None:
     """Export a tree to GraphML (nested attributes are stored as JSON strings).
 
     :func:`load_tree` reads the file back to the same graph.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree.
+    path : path-like
+        The ``.graphml`` file to write.
+
+    See Also
+    --------
+    read_graphml : the inverse.
     """
     H: nx.DiGraph = nx.DiGraph()
     H.graph.update({k: _to_scalar(v) for k, v in G.graph.items() if k != "source_file"})
@@ -507,7 +555,23 @@ def to_graphml(G: nx.DiGraph, path: str | os.PathLike) -> None:
 
 
 def read_graphml(path: str | os.PathLike) -> nx.DiGraph:
-    """Read a GraphML file written by :func:`to_graphml` back into a tree graph."""
+    """Read a GraphML file written by :func:`to_graphml` back into a tree graph.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.graphml`` file.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The tree, children in their original order.
+
+    Raises
+    ------
+    TreeFileError
+        Not readable GraphML, too large or deep, unknown attributes or a bad value.
+    """
     from decisionmodel.tree.yamlsafe import read_text
 
     where = str(path)
@@ -571,6 +635,16 @@ def to_dot(G: nx.DiGraph) -> str:
     """The tree in Graphviz DOT: decisions as boxes, chance nodes as circles,
     terminals as triangles; edges labelled with actions or labels and probabilities,
     nodes with their costs and effects.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree.
+
+    Returns
+    -------
+    str
+        The DOT text (render with ``dot -Tpng``).
 
     Examples
     --------

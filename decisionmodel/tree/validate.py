@@ -47,10 +47,10 @@ outcomes are finite                                    NonFiniteOutcomeError
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import networkx as nx
 import numpy as np
-
-from collections.abc import Mapping
 
 from decisionmodel.exceptions import DecisionModelError, TreeFileError, UnknownParameterError
 from decisionmodel.params import mean_parameters, sample_parameters
@@ -66,6 +66,15 @@ _TEXT_KEYS = ("name", "description", "currency", "effect_unit")
 
 def wtp_values(G: nx.DiGraph) -> list[float] | None:
     """The tree file's ``wtp:`` as a list of finite non-negative numbers (None when absent).
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A tree (its ``graph["wtp"]``).
+
+    Returns
+    -------
+    list of float or None
 
     Raises
     ------
