@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pytest
+import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -191,6 +192,23 @@ def test_draws_into_given_axes_without_pyplot_leaks(tree: nx.DiGraph) -> None:
         assert len(ax.texts) > 0
     finally:
         plt.close(fig)
+
+
+def test_axes_in_a_subfigure_return_the_root_figure(tree: nx.DiGraph, tmp_path: Path) -> None:
+    """The figure returned for an ``ax`` in a subfigure is the root figure, which can be
+    saved (a SubFigure has no savefig)."""
+    fig = Figure(figsize=(16, 6))
+    left, right = fig.subfigures(1, 2)
+    ax = left.add_subplot()
+    assert draw_tree(tree, ax=ax) is fig
+    assert len(ax.texts) > 0
+    occ = xr.DataArray(
+        [[[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]]],
+        dims=("strategy", "cycle", "state"),
+        coords={"strategy": ["a"], "cycle": [0, 1], "state": ["well", "dead", "no cohort"]},
+    )
+    assert plot_survival(occ, cycles_per_year=1, ax=right.add_subplot()) is fig
+    fig.savefig(tmp_path / "both.png")
 
 
 def test_dollar_signs_are_not_mathtext(tmp_path: Path) -> None:

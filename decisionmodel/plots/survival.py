@@ -41,6 +41,8 @@ def plot_survival(
     Returns
     -------
     matplotlib.figure.Figure
+        The new figure, or the figure ``ax`` is in (the root figure when ``ax`` is in a
+        subfigure).
 
     Raises
     ------
@@ -70,7 +72,9 @@ def plot_survival(
         fig = Figure(figsize=(6.5, 4.0))
         ax = fig.subplots()
     else:
-        fig = ax.figure
+        root = ax.get_figure(root=True)  # the root figure also when ax is in a subfigure
+        assert root is not None  # an Axes always belongs to a figure
+        fig = root
     years = S["cycle"].values / cycles_per_year
     for name in S["strategy"].values:
         curve = S.sel(strategy=name)

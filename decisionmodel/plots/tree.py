@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from decisionmodel.exceptions import UnknownParameterError
 from decisionmodel.params import as_arrays, mean_parameters
 from decisionmodel.tree.compile import CompiledTree, compile_tree
 from decisionmodel.tree.evaluate import evaluate
+from decisionmodel.tree.formula import Formula
 from decisionmodel.tree.schema import COMPLEMENT
 
 __all__ = ["draw_tree"]
@@ -52,10 +54,12 @@ MIN_SEGMENT = 0.6  # minimum length of a branch's horizontal part
 MARGIN = 0.25
 HEADER = 0.45  # band at the top for the title and the legend
 
+_KINDS = ("decision", "chance", "terminal")
 _MARKERS = {"decision": "s", "chance": "o", "terminal": "<"}
 _COLOURS = {"decision": "#4c72b0", "chance": "#55a868", "terminal": "#c44e52"}
 _TEXT_COLOUR = "#222222"
 _DIM = "#999999"
+_TEXT_KW: dict[str, Any] = {"fontsize": FONT_SIZE, "color": _TEXT_COLOUR, "parse_math": False}
 
 
 @lru_cache(maxsize=4096)
@@ -107,7 +111,7 @@ class _Values:
         self.path_cost = out["path_cost"].mean("sample")
         self.path_effect = out["path_effect"].mean("sample")
 
-    def quantity(self, formula: Any) -> float:
+    def quantity(self, formula: Formula) -> float:
         return float(np.mean(formula.evaluate(self.env)))
 
     def edge_probability(self, parent: Any, child: Any) -> float:
@@ -146,7 +150,7 @@ def _compute_values(
 
 
 def _quantity_text(
-    what: str, expr: Any, formula: Any, values: _Values | None, sep: str = ": "
+    what: str, expr: Any, formula: Formula | None, values: _Values | None, sep: str = ": "
 ) -> str:
     """``cost: c_drug = 16.1`` (the value only when it is not already a number)."""
     text = f"{what}{sep}{expr}" if what else str(expr)
@@ -203,6 +207,342 @@ def _layout(ct: CompiledTree) -> tuple[dict[Any, int], dict[Any, float]]:
     return depth, row
 
 
+def _node_payoffs(ct: CompiledTree, node: Any, values: _Values | None) -> list[str]:
+    """``cost: c_drug = 16.1`` and ``effect: ...`` of a node, for those it declares."""
+    data = ct.graph.nodes[node]
+    return [
+        _quantity_text(key, data[key], store.get(node), values)
+        for key, store in (("cost", ct.node_cost), ("effect", ct.node_effect))
+        if data.get(key) is not None
+    ]
+
+
+def _branch_below(ct: CompiledTree, parent: Any, child: Any, values: _Values | None) -> str:
+    """The text below a branch: its probability as written (chance nodes), then the costs
+    and effects the branch and the (non-terminal) node it leads to incur."""
+    edge = ct.graph.edges[parent, child]
+    parts = []
+    if ct.kind[parent] == "chance":
+        p = edge["p"]
+        if isinstance(p, str) and p.strip() == COMPLEMENT:
+            parts.append(
+                COMPLEMENT
+                if values is None
+                else f"{COMPLEMENT} = {_fmt(values.edge_probability(parent, child))}"
+            )
+        else:
+            parts.append(_quantity_text("", p, ct.edge_p[(parent, child)], values))
+    for key, store in (("cost", ct.edge_cost), ("effect", ct.edge_effect)):
+        if edge.get(key) is not None:
+            parts.append(_quantity_text(key, edge[key], store.get((parent, child)), values))
+    if ct.kind[child] != "terminal":
+        parts += _node_payoffs(ct, child, values)
+    return "  ·  ".join(parts)
+
+
+def _path_text(path: tuple[float, float, float], currency: Any, effect_unit: Any) -> str:
+    """``⇒ P 0.331  ·  cost 16.1 CAD  ·  effect 0.00274 QALY``: a path's mean values."""
+    probability, cost, effect = path
+    cost_text = f"cost {_fmt(cost)}" + (f" {currency}" if currency else "")
+    effect_text = f"effect {_fmt(effect)}" + (f" {effect_unit}" if effect_unit else "")
+    return f"⇒ P {_fmt(probability)}  ·  {cost_text}  ·  {effect_text}"
+
+
+def _terminal_text(
+    ct: CompiledTree, terminal: Any, edge_name: Mapping[Any, str], values: _Values | None
+) -> str:
+    """The lines right of a terminal: its label (unless its branch already says it), its
+    payoffs, its Markov hand-over and, with values, the mean values of its path."""
+    data = ct.graph.nodes[terminal]
+    lines = []
+    label = data.get("label")
+    if label is not None and (terminal == ct.root or str(label) != edge_name[terminal]):
+        lines.append(str(label))
+    payoff = _node_payoffs(ct, terminal, values)
+    if payoff:
+        lines.append("  ·  ".join(payoff))
+    if data.get("markov") is not None:
+        lines.append(_markov_text(data["markov"]))
+    if values is not None:
+        G = ct.graph
+        lines.append(
+            _path_text(values.path(terminal), G.graph.get("currency"), G.graph.get("effect_unit"))
+        )
+    return "\n".join(lines)
+
+
+def _root_text(ct: CompiledTree, values: _Values | None) -> str:
+    """The root's name and payoffs, left of it ("" when the root is a lone terminal, whose
+    text goes to its right)."""
+    if ct.kind[ct.root] == "terminal":
+        return ""
+    name = str(ct.graph.nodes[ct.root].get("label", ct.root))
+    return "\n".join([name, *_node_payoffs(ct, ct.root, values)])
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """Every text of the drawing. Branch texts are keyed by the node the branch leads to."""
+
+    edge_name: dict[Any, str]  # the branch's action or label, as written
+    above: dict[Any, str]  # above the line: edge_name, "(protocol)" for a protocol's choice
+    name: dict[Any, str]  # the child's own label, when it differs (italic, at the line's end)
+    below: dict[Any, str]  # below the line: probability and payoffs
+    dimmed: frozenset[Any]  # branches a protocol rules out (drawn dashed and grey)
+    terminal: dict[Any, str]  # right of each terminal, in the order of ct.terminals
+    root: str  # left of the root
+
+
+def _texts(ct: CompiledTree, values: _Values | None) -> _Texts:
+    """The texts of every branch, terminal and the root. A decision fixed by protocol
+    (a node's ``protocol``) marks its chosen branch and dims the others."""
+    G = ct.graph
+    protocol = {
+        n: str(d["protocol"]) for n, d in G.nodes(data=True) if d.get("protocol") is not None
+    }
+    edge_name: dict[Any, str] = {}
+    above: dict[Any, str] = {}
+    name: dict[Any, str] = {}
+    below: dict[Any, str] = {}
+    dimmed = set()
+    for node in ct.preorder:
+        for c in ct.children[node]:
+            e = G.edges[node, c]
+            edge_name[c] = str(e.get("action", e.get("label", "")))
+            chosen = protocol.get(node)
+            above[c] = edge_name[c] + (" (protocol)" if chosen == edge_name[c] else "")
+            if chosen is not None and chosen != edge_name[c]:
+                dimmed.add(c)
+            label = G.nodes[c].get("label")
+            if ct.kind[c] != "terminal" and label is not None and str(label) != edge_name[c]:
+                name[c] = str(label)
+            below[c] = _branch_below(ct, node, c, values)
+    terminal = {t: _terminal_text(ct, t, edge_name, values) for t in ct.terminals}
+    return _Texts(
+        edge_name, above, name, below, frozenset(dimmed), terminal, _root_text(ct, values)
+    )
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Where everything goes, in inches from the top left corner of the figure."""
+
+    kind: dict[Any, str]
+    depth: dict[Any, int]
+    row: dict[Any, float]
+    col_x: list[float]  # x of the nodes at each depth
+    x_term: float  # x of the terminals' column
+    row_h: float  # height of one leaf's row
+    width: float
+    height: float
+
+    def xy(self, node: Any) -> tuple[float, float]:
+        """The position of ``node``'s marker."""
+        x = self.x_term if self.kind[node] == "terminal" else self.col_x[self.depth[node]]
+        return x, HEADER + (self.row[node] + 0.5) * self.row_h
+
+
+def _column_widths(ct: CompiledTree, depth: Mapping[Any, int], texts: _Texts) -> list[float]:
+    """The width of each depth's column of branches: wide enough for every branch's texts."""
+    max_depth = max(depth[t] for t in ct.terminals)
+    col_w = [MIN_SEGMENT + FAN] * max(max_depth, 1)
+    for node in ct.preorder:
+        for c in ct.children[node]:
+            seg = max(
+                _text_width(texts.above[c], bold=ct.kind[node] == "decision")
+                + (_text_width(texts.name[c], italic=True) + 0.15 if c in texts.name else 0.0),
+                _text_width(texts.below[c]),
+            )
+            col = depth[node]
+            col_w[col] = max(col_w[col], FAN + PAD + seg + PAD + MARKER_IN)
+    return col_w
+
+
+def _geometry(ct: CompiledTree, texts: _Texts, heading: str) -> _Geometry:
+    """Rows from :func:`_layout`, columns wide enough for the texts, and the figure's size
+    (width for the tree and the terminals' texts, or the heading and the legend)."""
+    depth, row = _layout(ct)
+    max_lines = max([1, *(len(s.split("\n")) for s in texts.terminal.values())])
+    row_h = max(2 * LINE + 2 * PAD + 0.12, max_lines * LINE + 0.16)
+    max_depth = max(depth[t] for t in ct.terminals)
+    x0 = MARGIN + _text_width(texts.root) + PAD + MARKER_IN
+    col_x = [x0]
+    for w in _column_widths(ct, depth, texts):
+        col_x.append(col_x[-1] + w)
+    x_term = col_x[max_depth] if ct.kind[ct.root] != "terminal" else x0
+    term_w = max([0.0, *(_text_width(s) for s in texts.terminal.values())])
+    legend_w = 3.0  # the legend's three entries, right of the heading
+    width = max(
+        x_term + MARKER_IN + PAD + term_w + MARGIN, MARGIN + _text_width(heading) + legend_w
+    )
+    height = HEADER + len(ct.terminals) * row_h + MARGIN
+    return _Geometry(ct.kind, depth, row, col_x, x_term, row_h, width, height)
+
+
+def _prepare_axes(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
+    """A new figure of the drawing's size with one axes spanning it (one data unit is one
+    inch), or ``ax`` and its root figure; the axes' limits are set and the axis hidden."""
+    if ax is None:
+        fig = Figure(figsize=(width, height), dpi=100)
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    else:
+        root = ax.get_figure(root=True)  # the root figure also when ax is in a subfigure
+        assert root is not None  # an Axes always belongs to a figure
+        fig = root
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    return fig, ax
+
+
+def _draw_branch_labels(
+    ax: Axes,
+    texts: _Texts,
+    child: Any,
+    parent_kind: str,
+    start: tuple[float, float],
+    end_x: float,
+) -> None:
+    """A branch's texts: action or label above the line (bold after a decision), the
+    child's name at the line's end, probability and payoffs below (grey when dimmed)."""
+    x, y = start
+    dim = child in texts.dimmed
+    colour = _DIM if dim else _TEXT_COLOUR
+    ax.text(
+        x + PAD,
+        y - PAD,
+        texts.above[child],
+        ha="left",
+        va="bottom",
+        gid="edge-label",
+        fontweight="bold" if parent_kind == "decision" else "normal",
+        **{**_TEXT_KW, "color": colour},
+    )
+    if child in texts.name:
+        ax.text(
+            end_x - MARKER_IN / 2 - PAD,
+            y - PAD,
+            texts.name[child],
+            ha="right",
+            va="bottom",
+            gid="node-name",
+            style="italic",
+            **{**_TEXT_KW, "color": colour},
+        )
+    if texts.below[child]:
+        ax.text(
+            x + PAD,
+            y + PAD,
+            texts.below[child],
+            ha="left",
+            va="top",
+            gid="edge-probability" if parent_kind == "chance" else "edge-payoff",
+            **{**_TEXT_KW, "color": _DIM if dim else "#444444"},
+        )
+
+
+def _draw_branches(ax: Axes, ct: CompiledTree, geo: _Geometry, texts: _Texts) -> None:
+    """Every branch: a diagonal from the parent and a horizontal line to the child (one
+    line collection, another, dashed, for the dimmed ones), with its texts."""
+    segments: list[list[tuple[float, float]]] = []
+    dim_segments: list[list[tuple[float, float]]] = []
+    for node in ct.preorder:
+        xp, yp = geo.xy(node)
+        for c in ct.children[node]:
+            xc, yc = geo.xy(c)
+            xs = xp + FAN
+            path = [(xp, yp), (xs, yc), (xc, yc)]
+            (dim_segments if c in texts.dimmed else segments).append(path)
+            _draw_branch_labels(ax, texts, c, ct.kind[node], (xs, yc), xc)
+    ax.add_collection(LineCollection(segments, colors=_TEXT_COLOUR, linewidths=0.9, gid="branches"))
+    if dim_segments:
+        ax.add_collection(
+            LineCollection(
+                dim_segments, colors=_DIM, linewidths=0.9, linestyles="--", gid="branches-dimmed"
+            )
+        )
+
+
+def _draw_nodes(ax: Axes, ct: CompiledTree, geo: _Geometry) -> None:
+    """The node glyphs: one Line2D of markers per kind, drawn above the branches."""
+    for k in _KINDS:
+        nodes = [n for n in ct.preorder if ct.kind[n] == k]
+        if not nodes:
+            continue
+        pts = [geo.xy(n) for n in nodes]
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            linestyle="none",
+            marker=_MARKERS[k],
+            markersize=MARKER,
+            markerfacecolor=_COLOURS[k],
+            markeredgecolor="black",
+            markeredgewidth=0.6,
+            zorder=3,
+            label=k,
+            gid=f"{k}-nodes",
+        )
+
+
+def _draw_node_texts(ax: Axes, ct: CompiledTree, geo: _Geometry, texts: _Texts) -> None:
+    """The root's name and payoffs left of it (bold), each terminal's text right of it."""
+    if texts.root:
+        xr0, yr0 = geo.xy(ct.root)
+        ax.text(
+            xr0 - MARKER_IN / 2 - PAD,
+            yr0,
+            texts.root,
+            ha="right",
+            va="center",
+            gid="root-label",
+            fontweight="bold",
+            **_TEXT_KW,
+        )
+    for t, text in texts.terminal.items():
+        if text:
+            xt, yt = geo.xy(t)
+            ax.text(
+                xt + MARKER_IN / 2 + PAD,
+                yt,
+                text,
+                ha="left",
+                va="center",
+                linespacing=1.15,
+                gid="terminal-label",
+                **_TEXT_KW,
+            )
+
+
+def _draw_header(ax: Axes, heading: str) -> None:
+    """The heading at the top left and the legend of the node glyphs at the top right."""
+    ax.text(MARGIN, HEADER / 2, heading, ha="left", va="center", gid="title", **_TEXT_KW)
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=_MARKERS[k],
+            markersize=MARKER * 0.8,
+            markerfacecolor=_COLOURS[k],
+            markeredgecolor="black",
+            markeredgewidth=0.6,
+            label=k,
+        )
+        for k in _KINDS
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper right",
+        ncol=3,
+        frameon=False,
+        fontsize=FONT_SIZE,
+        handletextpad=0.2,
+        columnspacing=1.0,
+        borderaxespad=0.3,
+    )
+
+
 def draw_tree(
     tree: nx.DiGraph,
     params: xr.Dataset | Mapping[str, Any] | None = None,
@@ -247,15 +587,22 @@ def draw_tree(
     Returns
     -------
     matplotlib.figure.Figure
-        The new figure, or ``ax.figure``. A new figure is not registered with
-        :mod:`matplotlib.pyplot`: it needs no ``plt.close``, and is never shown on
-        screen; save it with ``fig.savefig("tree.png", bbox_inches="tight")``.
+        The new figure, or the figure ``ax`` is in (the root figure when ``ax`` is in a
+        subfigure). A new figure is not registered with :mod:`matplotlib.pyplot`: it
+        needs no ``plt.close``, and is never shown on screen; save it with
+        ``fig.savefig("tree.png", bbox_inches="tight")``.
 
     Raises
     ------
     TreeValidationError, FormulaError, UnknownParameterError, ...
         If the tree does not compile (see :func:`~decisionmodel.compile_tree`), or
         ``params`` lacks a name the tree uses.
+
+    See Also
+    --------
+    decisionmodel.plots.plot_survival : Overall survival of each policy.
+    decisionmodel.plots.subgroup_heatmap : The decision over the subgroups.
+    decisionmodel.voi.plot_evppi_rank : The EVPPI ranking of the parameters.
 
     Examples
     --------
@@ -276,250 +623,12 @@ def draw_tree(
     """
     ct = compile_tree(tree)
     values, note = _compute_values(ct, params) if show_values else (None, "")
-    G = ct.graph
-    depth, row = _layout(ct)
-    kind = ct.kind
-    terminals = ct.terminals
-    n_leaves = len(terminals)
-    currency = G.graph.get("currency")
-    effect_unit = G.graph.get("effect_unit")
-
-    # --- protocol: a decision fixed by protocol has its other branches dimmed
-    protocol = {
-        n: str(d["protocol"]) for n, d in G.nodes(data=True) if d.get("protocol") is not None
-    }
-
-    # --- the texts of every branch: above (action/label, node name) and below the line
-    above: dict[Any, str] = {}
-    edge_names: dict[Any, str] = {}
-    name_text: dict[Any, str] = {}
-    below: dict[Any, str] = {}
-    for node in ct.preorder:
-        for c in ct.children[node]:
-            e = G.edges[node, c]
-            edge_name = str(e.get("action", e.get("label", "")))
-            edge_names[c] = edge_name
-            if node in protocol and protocol[node] == edge_name:
-                edge_name += " (protocol)"
-            above[c] = edge_name
-            label = G.nodes[c].get("label")
-            if kind[c] != "terminal" and label is not None and str(label) != edge_names[c]:
-                name_text[c] = str(label)
-            parts = []
-            if kind[node] == "chance":
-                p = e["p"]
-                if isinstance(p, str) and p.strip() == COMPLEMENT:
-                    parts.append(
-                        COMPLEMENT
-                        if values is None
-                        else f"{COMPLEMENT} = {_fmt(values.edge_probability(node, c))}"
-                    )
-                else:
-                    parts.append(_quantity_text("", p, ct.edge_p[(node, c)], values))
-            for key, store in (("cost", ct.edge_cost), ("effect", ct.edge_effect)):
-                if e.get(key) is not None:
-                    parts.append(_quantity_text(key, e[key], store.get((node, c)), values))
-            if kind[c] != "terminal":
-                for key, store in (("cost", ct.node_cost), ("effect", ct.node_effect)):
-                    if G.nodes[c].get(key) is not None:
-                        parts.append(_quantity_text(key, G.nodes[c][key], store.get(c), values))
-            below[c] = "  ·  ".join(parts)
-
-    # --- terminal texts (to the right of the triangle)
-    term_text: dict[Any, str] = {}
-    for t in terminals:
-        d = G.nodes[t]
-        lines = []
-        label = d.get("label")
-        if label is not None and (t == ct.root or str(label) != edge_names[t]):
-            lines.append(str(label))
-        payoff = [
-            _quantity_text(key, d[key], store.get(t), values)
-            for key, store in (("cost", ct.node_cost), ("effect", ct.node_effect))
-            if d.get(key) is not None
-        ]
-        if payoff:
-            lines.append("  ·  ".join(payoff))
-        if d.get("markov") is not None:
-            lines.append(_markov_text(d["markov"]))
-        if values is not None:
-            p, c, e = values.path(t)
-            cost = f"cost {_fmt(c)}" + (f" {currency}" if currency else "")
-            eff = f"effect {_fmt(e)}" + (f" {effect_unit}" if effect_unit else "")
-            lines.append(f"⇒ P {_fmt(p)}  ·  {cost}  ·  {eff}")
-        term_text[t] = "\n".join(lines)
-
-    # --- geometry (inches)
-    max_lines = max([1, *(len(s.split("\n")) for s in term_text.values())])
-    row_h = max(2 * LINE + 2 * PAD + 0.12, max_lines * LINE + 0.16)
-    max_depth = max(depth[t] for t in terminals)
-    root_label = str(G.nodes[ct.root].get("label", ct.root))
-    root_lines = [root_label]
-    for key, store in (("cost", ct.node_cost), ("effect", ct.node_effect)):
-        if G.nodes[ct.root].get(key) is not None:
-            root_lines.append(
-                _quantity_text(key, G.nodes[ct.root][key], store.get(ct.root), values)
-            )
-    root_text = "\n".join(root_lines)
-    if kind[ct.root] == "terminal":
-        root_text = ""
-    col_w = [MIN_SEGMENT + FAN] * max(max_depth, 1)
-    for node in ct.preorder:
-        for c in ct.children[node]:
-            seg = max(
-                _text_width(above[c], bold=kind[node] == "decision")
-                + (_text_width(name_text[c], italic=True) + 0.15 if c in name_text else 0.0),
-                _text_width(below[c]),
-            )
-            d = depth[node]
-            col_w[d] = max(col_w[d], FAN + PAD + seg + PAD + MARKER_IN)
-    x0 = MARGIN + _text_width(root_text) + PAD + MARKER_IN
-    col_x = [x0]
-    for w in col_w:
-        col_x.append(col_x[-1] + w)
-    x_term = col_x[max_depth] if kind[ct.root] != "terminal" else x0
-    term_w = max([0.0, *(_text_width(s) for s in term_text.values())])
-    heading = _title(G) + (f"  ({note})" if note else "")
-    legend_w = 3.0  # the legend's three entries, right of the heading
-    width = max(
-        x_term + MARKER_IN + PAD + term_w + MARGIN, MARGIN + _text_width(heading) + legend_w
-    )
-    height = HEADER + n_leaves * row_h + MARGIN
-
-    def xy(node: Any) -> tuple[float, float]:
-        x = x_term if kind[node] == "terminal" else col_x[depth[node]]
-        return x, HEADER + (row[node] + 0.5) * row_h
-
-    if ax is None:
-        fig = Figure(figsize=(width, height), dpi=100)
-        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    else:
-        fig = ax.figure
-    ax.set_xlim(0, width)
-    ax.set_ylim(height, 0)
-    ax.set_axis_off()
-
-    text_kw = {"fontsize": FONT_SIZE, "color": _TEXT_COLOUR, "parse_math": False}
-
-    # --- branches
-    segments, dim_segments = [], []
-    for node in ct.preorder:
-        xp, yp = xy(node)
-        for c in ct.children[node]:
-            xc, yc = xy(c)
-            xs = xp + FAN
-            path = [(xp, yp), (xs, yc), (xc, yc)]
-            dim = node in protocol and edge_names[c] != protocol[node]
-            (dim_segments if dim else segments).append(path)
-            colour = _DIM if dim else _TEXT_COLOUR
-            ax.text(
-                xs + PAD,
-                yc - PAD,
-                above[c],
-                ha="left",
-                va="bottom",
-                gid="edge-label",
-                fontweight="bold" if kind[node] == "decision" else "normal",
-                **{**text_kw, "color": colour},
-            )
-            if c in name_text:
-                ax.text(
-                    xc - MARKER_IN / 2 - PAD,
-                    yc - PAD,
-                    name_text[c],
-                    ha="right",
-                    va="bottom",
-                    gid="node-name",
-                    style="italic",
-                    **{**text_kw, "color": colour},
-                )
-            if below[c]:
-                ax.text(
-                    xs + PAD,
-                    yc + PAD,
-                    below[c],
-                    ha="left",
-                    va="top",
-                    gid="edge-probability" if kind[node] == "chance" else "edge-payoff",
-                    **{**text_kw, "color": _DIM if dim else "#444444"},
-                )
-    ax.add_collection(LineCollection(segments, colors=_TEXT_COLOUR, linewidths=0.9, gid="branches"))
-    if dim_segments:
-        ax.add_collection(
-            LineCollection(
-                dim_segments, colors=_DIM, linewidths=0.9, linestyles="--", gid="branches-dimmed"
-            )
-        )
-
-    # --- nodes (one Line2D per kind, drawn above the branches)
-    for k in ("decision", "chance", "terminal"):
-        nodes = [n for n in ct.preorder if kind[n] == k]
-        if not nodes:
-            continue
-        pts = [xy(n) for n in nodes]
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            linestyle="none",
-            marker=_MARKERS[k],
-            markersize=MARKER,
-            markerfacecolor=_COLOURS[k],
-            markeredgecolor="black",
-            markeredgewidth=0.6,
-            zorder=3,
-            label=k,
-            gid=f"{k}-nodes",
-        )
-
-    # --- the root's name, terminal labels, title and legend
-    if root_text:
-        xr0, yr0 = xy(ct.root)
-        ax.text(
-            xr0 - MARKER_IN / 2 - PAD,
-            yr0,
-            root_text,
-            ha="right",
-            va="center",
-            gid="root-label",
-            fontweight="bold",
-            **text_kw,
-        )
-    for t in terminals:
-        if term_text[t]:
-            xt, yt = xy(t)
-            ax.text(
-                xt + MARKER_IN / 2 + PAD,
-                yt,
-                term_text[t],
-                ha="left",
-                va="center",
-                linespacing=1.15,
-                gid="terminal-label",
-                **text_kw,
-            )
-    ax.text(MARGIN, HEADER / 2, heading, ha="left", va="center", gid="title", **text_kw)
-    handles = [
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker=_MARKERS[k],
-            markersize=MARKER * 0.8,
-            markerfacecolor=_COLOURS[k],
-            markeredgecolor="black",
-            markeredgewidth=0.6,
-            label=k,
-        )
-        for k in ("decision", "chance", "terminal")
-    ]
-    ax.legend(
-        handles=handles,
-        loc="upper right",
-        ncol=3,
-        frameon=False,
-        fontsize=FONT_SIZE,
-        handletextpad=0.2,
-        columnspacing=1.0,
-        borderaxespad=0.3,
-    )
+    texts = _texts(ct, values)
+    heading = _title(ct.graph) + (f"  ({note})" if note else "")
+    geo = _geometry(ct, texts, heading)
+    fig, ax = _prepare_axes(ax, geo.width, geo.height)
+    _draw_branches(ax, ct, geo, texts)
+    _draw_nodes(ax, ct, geo)
+    _draw_node_texts(ax, ct, geo, texts)
+    _draw_header(ax, heading)
     return fig
