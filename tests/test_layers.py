@@ -87,6 +87,11 @@ def test_the_import_contracts_hold() -> None:
             "import decisionmodel.params",
             "no cycle between sibling modules or packages",
         ),
+        # the package layers: VOI does not reach up to the report, CEA not across to VOI,
+        # the shared kernels import nothing above them
+        ("voi/evpi.py", "import decisionmodel.report", "package layers:"),
+        ("cea.py", "from decisionmodel.voi import evpi", "package layers:"),
+        ("netbenefit.py", "import decisionmodel.params", "package layers:"),
         # roles imports CompiledTree under TYPE_CHECKING only: tree.validate imports roles
         (
             "roles.py",
