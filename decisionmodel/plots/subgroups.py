@@ -20,9 +20,29 @@ def subgroup_heatmap(table: pd.DataFrame, wtp: float | None = None) -> Figure:
     recommended policy (initials) and the probability that a curative policy is the most
     cost-effective. One WTP (default: the first in the table).
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`decisionmodel.subgroups.subgroup_table`: one row per subgroup and WTP,
+        with the columns ``fong``, ``molecular``, ``m1``, ``wtp``, ``inc_effect``,
+        ``p_curative`` and ``recommended``.
+    wtp : float, optional
+        The willingness to pay to show. Default: the first in the table.
+
     Returns
     -------
     matplotlib.figure.Figure
+        A new figure, not registered with :mod:`matplotlib.pyplot`.
+
+    Raises
+    ------
+    DecisionModelError
+        The table has no rows at ``wtp``.
+
+    See Also
+    --------
+    draw_tree : The decision tree, drawn left to right.
+    plot_survival : Overall survival of each policy.
 
     Examples
     --------

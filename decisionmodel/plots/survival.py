@@ -49,6 +49,12 @@ def plot_survival(
     DecisionModelError
         ``cycles_per_year`` not positive, ``band`` outside (0, 1), or no ``dead`` state.
 
+    See Also
+    --------
+    draw_tree : The decision tree, drawn left to right.
+    subgroup_heatmap : The decision over the subgroups.
+    decisionmodel.state_trace : The occupancy drawn here.
+
     Examples
     --------
     >>> import numpy as np, xarray as xr

@@ -84,6 +84,18 @@ def population_multiplier(
     Returns
     -------
     float
+        The discounted number of people, ``P·T`` without discounting.
+
+    Raises
+    ------
+    VOIInputError
+        ``pop_per_year`` or ``horizon`` not a finite number > 0, ``discount`` not in
+        [0, 1), an unknown ``kind``, or a fractional ``horizon`` with ``kind="discrete"``.
+
+    See Also
+    --------
+    pop_voi : A per-person value of information times this multiplier.
+    enbs : The population EVSI of a study, with this multiplier.
 
     Examples
     --------
@@ -140,6 +152,18 @@ def pop_voi(
     Same type as ``value``
         A Dataset gains the attributes ``population_multiplier``, ``pop_per_year``,
         ``horizon``, ``discount`` and ``discounting``.
+
+    Raises
+    ------
+    VOIInputError
+        A population, horizon, discount or discounting that :func:`population_multiplier`
+        refuses; a Dataset without ``value``; a scalar ``value`` that is not a number.
+
+    See Also
+    --------
+    population_multiplier : The multiplier.
+    evpi, evppi, evsi : The per-person values.
+    enbs : The population EVSI less the cost of the study.
 
     Examples
     --------
@@ -305,6 +329,22 @@ def enbs(
         probability that the ENBS is positive under a normal distribution with that mean
         and standard error, voi's ``pce``). Attributes record the inputs, the multiplier and
         the cost means and standard deviations (used by :func:`enbs_optimum`).
+
+    Raises
+    ------
+    VOIInputError
+        ``evsi_result`` is not a per-person EVSI over ``n`` (a Dataset without ``value``, no
+        ``n`` dimension or sample-size coordinate, other dimensions than ``n`` and ``wtp``,
+        sample sizes not finite and positive or repeated, EVSI values or standard errors not
+        finite or negative); a cost that is not a number or an increasing interval of
+        non-negative numbers; ``n_arms`` not a whole number >= 1; or a population or
+        discount :func:`population_multiplier` refuses.
+
+    See Also
+    --------
+    evsi : The per-person EVSI over sample sizes.
+    enbs_optimum : The optimal sample size of this result.
+    pop_voi, population_multiplier : The population scaling.
 
     Examples
     --------
@@ -592,6 +632,11 @@ def enbs_optimum(
         is out of range, or ``smooth=True`` with fewer than 3 sample sizes.
     TypeError
         ``rng`` is None.
+
+    See Also
+    --------
+    enbs : The ENBS over sample sizes that this maximises.
+    evsi : The per-person EVSI over sample sizes.
 
     Notes
     -----

@@ -86,6 +86,19 @@ def evpi(nb: Any = None, *, costs: Any = None, effects: Any = None, wtp: Any = N
         ``value`` and ``se`` (the Monte Carlo standard error of the mean loss), over
         ``wtp`` when a WTP grid was given.
 
+    Raises
+    ------
+    VOIInputError
+        Missing or conflicting arguments, a bad layout or value, fewer than 2 draws or
+        strategies, or costs and effects that do not match (see
+        :func:`~decisionmodel.voi.inputs.as_net_benefit`).
+
+    See Also
+    --------
+    evppi : The value of perfect information on some parameters only.
+    evsi : The value of the information a study of a given design and size would give.
+    pop_voi : A per-person value of information scaled to the population.
+
     Examples
     --------
     >>> import numpy as np

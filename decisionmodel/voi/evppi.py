@@ -267,6 +267,14 @@ def evppi(
     TypeError
         ``rng`` is None and the estimate draws (see ``rng``).
 
+    See Also
+    --------
+    evpi : The value of perfect information on every parameter.
+    evppi_nested : EVPPI by two-level Monte Carlo (``method="nested"``).
+    evppi_rank, plot_evppi_rank : The EVPPI of every single parameter, ranked, and its chart.
+    evsi : The value of a study that informs the parameters.
+    pop_voi : A per-person value of information scaled to the population.
+
     Notes
     -----
     Estimates below about 1 % of the EVPI cannot be resolved with ~10⁴ draws: noise in the
@@ -450,6 +458,20 @@ def evppi_nested(
         ``inner_bias`` over ``group`` (and ``wtp``); attributes ``method="nested"``,
         ``n_outer``, ``n_inner``, ``debiased``.
 
+    Raises
+    ------
+    VOIInputError
+        ``n_outer`` or ``n_inner`` below 2; ``model``, ``sample_inputs`` or
+        ``sample_conditional`` not callable; draws or model results with the wrong number of
+        rows, or inner draws that lack a parameter; an unknown parameter.
+    TypeError
+        ``rng`` is None.
+
+    See Also
+    --------
+    evppi : The regression estimate from one PSA sample (``method="nested"`` calls this).
+    evpi : The value of perfect information on every parameter.
+
     Examples
     --------
     A decision tree is used through a small adapter (``decisionmodel.evaluate`` returns
@@ -591,6 +613,20 @@ def evppi_rank(
         (1 = largest), sorted by decreasing EVPPI; ``attrs["evpi"]`` and
         ``attrs["evpi_se"]`` hold the EVPI and its SE.
 
+    Raises
+    ------
+    VOIInputError
+        ``method="nested"``, more than one willingness to pay, no parameter to rank, or
+        inputs that :func:`evppi` refuses.
+    TypeError
+        ``rng`` is None and the estimate draws (standard errors, or a Gaussian-process fit).
+
+    See Also
+    --------
+    evppi : The EVPPI of given parameter groups.
+    plot_evppi_rank : The table as a bar chart.
+    evpi : The value of perfect information on every parameter (the share's denominator).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -658,6 +694,18 @@ def plot_evppi_rank(
     Returns
     -------
     matplotlib.figure.Figure
+        The new figure, or the figure ``ax`` is in (the root figure when ``ax`` is in a
+        subfigure).
+
+    Raises
+    ------
+    VOIInputError
+        ``table`` lacks the columns ``parameter`` and ``evppi``.
+
+    See Also
+    --------
+    evppi_rank : The table.
+    decisionmodel.plots.draw_tree : The decision tree, drawn left to right.
 
     Examples
     --------

@@ -730,6 +730,13 @@ def evsi(
     TypeError
         ``rng`` is None and the method draws (see ``rng``).
 
+    See Also
+    --------
+    evpi, evppi : The value of perfect information on every parameter, or on some.
+    enbs : The expected net benefit of sampling: the population EVSI less the study's cost.
+    pop_voi : A per-person value of information scaled to the population.
+    binary, binary_two_arm, normal_mean, survival_two_arm, custom_study : The study designs.
+
     Examples
     --------
     Normal–normal study (the reference case ``evsi_normal``): θ ~ N(0.04, 0.03²),

@@ -213,6 +213,13 @@ class RegressionFit:
         -------
         numpy.ndarray
             Shape (n_draws, n, d).
+
+        Raises
+        ------
+        VOIInputError
+            ``n_draws`` is negative.
+        TypeError
+            ``rng`` is None.
         """
         n_draws = int(n_draws)
         if n_draws < 0:
