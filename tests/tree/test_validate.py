@@ -1,4 +1,30 @@
-"""One test per validation rule: exact exception class, file name and node path in the message."""
+"""The tree validation rules: exact exception class, file name and node path in the message.
+
+Each family of rules is a table of cases, ``pytest.param(yaml_text, ExceptionClass,
+fragments, id="rule-name")``, run by one test that writes the YAML, loads it with
+``load_tree`` and checks that exactly that class is raised, with the file and every
+fragment in the message:
+
+- ``ARBORESCENCE``: graphs that are not rooted trees (two parents, cycles, two roots, no
+  nodes), read from GraphML and, in memory, by ``validate_tree`` and ``compile_tree``;
+- ``IN_MEMORY_DECISION_EDGES``: duplicate and missing actions on graphs built in memory;
+- ``STRUCTURE_RULES``: node kinds, leaves and terminals, probabilities on decision and
+  chance edges, the complement ``#``, constant probabilities not summing to 1;
+- ``ACTION_LABEL_RULES``: actions on decision branches, labels on chance branches;
+- ``PROTOCOL_RULES``: the ``protocol:`` of a node in the file;
+- ``NAME_FORMULA_RULES``: unknown parameter names, and a bad formula located at the node
+  (cost, effect, p, edge cost) or the derived value that carries it;
+- ``MARKOV_RULES``: Markov models and the nodes that use them;
+- ``PER_DRAW_AT_LOAD``: the rules checked per draw, on draws of the declared priors when
+  ``load_tree`` is given ``check_draws``;
+- ``PER_DRAW_AT_EVALUATE``: the same rules at ``evaluate``, naming the failing draw for
+  every chunk size; ``PER_DRAW_TREES`` load on structure alone and evaluate on good draws;
+- ``WTP_VALUES``: a ``wtp:`` in the file that is not a list of numbers.
+
+What does more than that pattern (a protocol passed as an argument, GraphML round trips,
+hostile GraphML, the bound of ``check_draws``, Markov models compiled directly) has its
+own test.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +38,7 @@ import pytest
 from decisionmodel.exceptions import (
     BranchLabelError,
     DecisionEdgeProbabilityError,
+    DecisionModelError,
     DuplicateActionError,
     FormulaError,
     LeafNotTerminalError,
@@ -20,6 +47,7 @@ from decisionmodel.exceptions import (
     MissingProbabilityError,
     MultipleComplementError,
     NodeKindError,
+    NonFiniteOutcomeError,
     NotArborescenceError,
     ParameterError,
     PolicyError,
@@ -32,6 +60,7 @@ from decisionmodel.exceptions import (
 )
 from decisionmodel.tree import compile_tree, evaluate, load_tree, to_graphml, validate_tree
 from decisionmodel.tree.io import tree_from_dict
+from decisionmodel.tree.markov import compile_markov
 
 
 def write(tmp_path: Path, text: str, name: str = "model.yaml") -> Path:
@@ -81,67 +110,51 @@ def _kinds(G, default="terminal"):
     return G
 
 
-def test_two_parents_graphml(tmp_path):
-    G = _kinds(nx.DiGraph([("r", "a"), ("r", "b"), ("a", "x"), ("b", "x")]))
-    path = _graphml(tmp_path, G, "two_parents.graphml")
-    msg = raises_exactly(NotArborescenceError, load_tree, path)
-    assert str(path) in msg
-    assert "'x'" in msg
-    assert "2 parents" in msg
-
-
-def test_cycle_graphml(tmp_path):
+#: edges of a graph (kinds, labels and probabilities filled in by ``_kinds``), fragments
+ARBORESCENCE = [
+    pytest.param(
+        [("r", "a"), ("r", "b"), ("a", "x"), ("b", "x")], ("'x'", "2 parents"), id="two-parents"
+    ),
     # one root, and a separate cycle: nobody has two parents
-    G = _kinds(nx.DiGraph([("r", "a"), ("r", "b"), ("c1", "c2"), ("c2", "c1")]))
-    path = _graphml(tmp_path, G, "cycle.graphml")
+    pytest.param(
+        [("r", "a"), ("r", "b"), ("c1", "c2"), ("c2", "c1")],
+        ("cycle", "'c1'", "'c2'"),
+        id="cycle-beside-root",
+    ),
+    pytest.param([("a", "b"), ("b", "c"), ("c", "a")], ("cycle",), id="pure-cycle-3"),
+    pytest.param([("a", "b"), ("b", "a")], ("cycle",), id="pure-cycle-2"),
+    pytest.param(
+        [("r1", "a"), ("r1", "b"), ("r2", "c"), ("r2", "d")],
+        ("2 roots", "'r1'", "'r2'"),
+        id="two-roots",
+    ),
+    pytest.param([], ("no nodes",), id="empty"),
+]
+
+
+@pytest.mark.parametrize(("edges", "fragments"), ARBORESCENCE)
+def test_not_arborescence_graphml(tmp_path, edges, fragments):
+    path = _graphml(tmp_path, _kinds(nx.DiGraph(edges)), "tree.graphml")
     msg = raises_exactly(NotArborescenceError, load_tree, path)
     assert str(path) in msg
-    assert "cycle" in msg
-    assert "'c1'" in msg
-    assert "'c2'" in msg
-
-
-def test_pure_cycle_has_no_root(tmp_path):
-    G = _kinds(nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a")]))
-    path = _graphml(tmp_path, G, "loop.graphml")
-    msg = raises_exactly(NotArborescenceError, load_tree, path)
-    assert str(path) in msg
-    assert "cycle" in msg
-
-
-def test_two_roots_graphml(tmp_path):
-    G = _kinds(nx.DiGraph([("r1", "a"), ("r1", "b"), ("r2", "c"), ("r2", "d")]))
-    path = _graphml(tmp_path, G, "two_roots.graphml")
-    msg = raises_exactly(NotArborescenceError, load_tree, path)
-    assert str(path) in msg
-    assert "2 roots" in msg
-    assert "'r1'" in msg
-    assert "'r2'" in msg
-
-
-def test_empty_graphml(tmp_path):
-    path = _graphml(tmp_path, nx.DiGraph(), "empty.graphml")
-    msg = raises_exactly(NotArborescenceError, load_tree, path)
-    assert str(path) in msg
-    assert "no nodes" in msg
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
 
 
 @pytest.mark.parametrize(
-    ("edges", "fragment"),
+    "entry",
     [
-        ([("r", "a"), ("r", "b"), ("a", "x"), ("b", "x")], "'x'"),
-        ([("r", "a"), ("r", "b"), ("c1", "c2"), ("c2", "c1")], "cycle"),
-        ([("a", "b"), ("b", "a")], "cycle"),
-        ([("r1", "a"), ("r1", "b"), ("r2", "c"), ("r2", "d")], "2 roots"),
-        ([], "no nodes"),
+        pytest.param(validate_tree, id="validate_tree"),
+        pytest.param(compile_tree, id="compile_tree"),
     ],
 )
-@pytest.mark.parametrize("entry", [validate_tree, compile_tree])
-def test_not_arborescence_in_memory(edges, fragment, entry):
+@pytest.mark.parametrize(("edges", "fragments"), ARBORESCENCE)
+def test_not_arborescence_in_memory(edges, fragments, entry):
     G = _kinds(nx.DiGraph(edges))
     msg = raises_exactly(NotArborescenceError, entry, G)
     assert "<graph>" in msg
-    assert fragment in msg
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
 
 
 def test_multigraph_and_undirected_are_rejected():
@@ -177,12 +190,32 @@ def test_graphml_round_trip_of_valid_tree_loads(tmp_path):
     assert float(out["effect"][0, 0]) == pytest.approx(0.25 * 1 + 0.75 * 3)
 
 
-# ----------------------------------------------------------------------------- structure
+#: attributes of the second edge d -> y (the first, d -> x, has action 'go'), class, fragments
+IN_MEMORY_DECISION_EDGES = [
+    pytest.param({"action": "go"}, DuplicateActionError, ("'d'", "'go'"), id="duplicate-action"),
+    pytest.param({}, MissingActionError, ("'y'",), id="missing-action-absent"),
+    pytest.param({"action": ""}, MissingActionError, ("'y'",), id="missing-action-empty"),
+    pytest.param({"action": "  "}, MissingActionError, ("'y'",), id="missing-action-blank"),
+]
 
 
-def test_bad_node_kind(tmp_path):
-    check_file_rule(
-        tmp_path,
+@pytest.mark.parametrize(("second_edge", "cls", "fragments"), IN_MEMORY_DECISION_EDGES)
+def test_decision_edge_rules_in_memory(second_edge, cls, fragments):
+    G = nx.DiGraph()
+    G.add_node("d", kind="decision")
+    G.add_node("x", kind="terminal")
+    G.add_node("y", kind="terminal")
+    G.add_edge("d", "x", action="go")
+    G.add_edge("d", "y", **second_edge)
+    msg = raises_exactly(cls, compile_tree, G)
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
+
+
+# ----------------------------------------------------------------------------- file rules
+
+STRUCTURE_RULES = [
+    pytest.param(
         """
         tree:
           kind: decision
@@ -192,14 +225,10 @@ def test_bad_node_kind(tmp_path):
             - {action: b, kind: terminal}
         """,
         NodeKindError,
-        "'d/a'",
-        "'leaf'",
-    )
-
-
-def test_missing_node_kind(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/a'", "'leaf'"),
+        id="bad-node-kind",
+    ),
+    pytest.param(
         """
         tree:
           kind: decision
@@ -209,13 +238,10 @@ def test_missing_node_kind(tmp_path):
             - {action: b}
         """,
         NodeKindError,
-        "'d/b'",
-    )
-
-
-def test_leaf_not_terminal(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/b'",),
+        id="missing-node-kind",
+    ),
+    pytest.param(
         """
         tree:
           kind: decision
@@ -228,13 +254,10 @@ def test_leaf_not_terminal(tmp_path):
             - {action: b, kind: terminal}
         """,
         LeafNotTerminalError,
-        "'d/a/x'",
-    )
-
-
-def test_leaf_decision_not_terminal(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/a/x'",),
+        id="leaf-chance-not-terminal",
+    ),
+    pytest.param(
         """
         tree:
           kind: chance
@@ -243,13 +266,10 @@ def test_leaf_decision_not_terminal(tmp_path):
             - {label: x, p: 1, kind: decision}
         """,
         LeafNotTerminalError,
-        "'c/x'",
-    )
-
-
-def test_terminal_with_children(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'c/x'",),
+        id="leaf-decision-not-terminal",
+    ),
+    pytest.param(
         """
         tree:
           kind: decision
@@ -262,13 +282,10 @@ def test_terminal_with_children(tmp_path):
             - {action: b, kind: terminal}
         """,
         TerminalWithChildrenError,
-        "'d/a'",
-    )
-
-
-def test_markov_on_non_terminal(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/a'",),
+        id="terminal-with-children",
+    ),
+    pytest.param(
         """
         markov:
           m: {states: [a], cycles: 1, transitions: {a: {a: 1}}}
@@ -280,13 +297,10 @@ def test_markov_on_non_terminal(tmp_path):
             - {action: a, kind: terminal}
         """,
         TerminalWithChildrenError,
-        "'d'",
-    )
-
-
-def test_probability_on_decision_edge(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d'",),
+        id="markov-on-non-terminal",
+    ),
+    pytest.param(
         """
         tree:
           kind: decision
@@ -296,13 +310,10 @@ def test_probability_on_decision_edge(tmp_path):
             - {action: b, kind: terminal}
         """,
         DecisionEdgeProbabilityError,
-        "'d/a'",
-    )
-
-
-def test_missing_probability_on_chance_edge(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/a'",),
+        id="probability-on-decision-edge",
+    ),
+    pytest.param(
         """
         tree:
           kind: decision
@@ -316,13 +327,10 @@ def test_missing_probability_on_chance_edge(tmp_path):
             - {action: b, kind: terminal}
         """,
         MissingProbabilityError,
-        "'d/a/y'",
-    )
-
-
-def test_more_than_one_complement(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/a/y'",),
+        id="missing-probability-on-chance-edge",
+    ),
+    pytest.param(
         """
         tree:
           kind: chance
@@ -333,15 +341,27 @@ def test_more_than_one_complement(tmp_path):
             - {label: z, p: ' # ', kind: terminal}
         """,
         MultipleComplementError,
-        "'c'",
-        "2 branches",
-    )
+        ("'c'", "2 branches"),
+        id="more-than-one-complement",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          branches:
+            - {label: x, p: 0.3, kind: terminal}
+            - {label: y, p: 0.3, kind: terminal}
+        """,
+        ProbabilitySumError,
+        ("'c'", "0.6"),
+        id="constant-probabilities-not-summing-to-one",
+    ),
+]
 
-
-def test_duplicate_action_labels(tmp_path):
+ACTION_LABEL_RULES = [
     # ids keep the two branches apart in the file; the rule then fires
-    check_file_rule(
-        tmp_path,
+    pytest.param(
         """
         tree:
           kind: decision
@@ -351,15 +371,11 @@ def test_duplicate_action_labels(tmp_path):
             - {action: treat, id: t2, kind: terminal}
         """,
         DuplicateActionError,
-        "'d'",
-        "'treat'",
-    )
-
-
-def test_duplicate_action_without_ids_is_a_file_error(tmp_path):
+        ("'d'", "'treat'"),
+        id="duplicate-action",
+    ),
     # without ids both branches get the node id d/treat: the reader rejects the file first
-    check_file_rule(
-        tmp_path,
+    pytest.param(
         """
         tree:
           kind: decision
@@ -369,25 +385,10 @@ def test_duplicate_action_without_ids_is_a_file_error(tmp_path):
             - {action: treat, kind: terminal}
         """,
         TreeFileError,
-        "'d/treat'",
-    )
-
-
-def test_duplicate_action_in_memory():
-    G = nx.DiGraph()
-    G.add_node("d", kind="decision")
-    G.add_node("x", kind="terminal")
-    G.add_node("y", kind="terminal")
-    G.add_edge("d", "x", action="go")
-    G.add_edge("d", "y", action="go")
-    msg = raises_exactly(DuplicateActionError, compile_tree, G)
-    assert "'d'" in msg
-    assert "'go'" in msg
-
-
-def test_action_on_chance_edge(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/treat'",),
+        id="duplicate-action-without-ids-is-a-file-error",
+    ),
+    pytest.param(
         """
         tree:
           kind: chance
@@ -397,14 +398,11 @@ def test_action_on_chance_edge(tmp_path):
             - {label: y, p: '#', kind: terminal}
         """,
         BranchLabelError,
-        "'c/x'",
-    )
-
-
-def test_missing_action(tmp_path):
+        ("'c/x'",),
+        id="action-on-chance-edge",
+    ),
     # a decision branch named by a chance-style label has no action
-    check_file_rule(
-        tmp_path,
+    pytest.param(
         """
         tree:
           kind: decision
@@ -414,25 +412,10 @@ def test_missing_action(tmp_path):
             - {label: b, kind: terminal}
         """,
         MissingActionError,
-        "'d/b'",
-    )
-
-
-@pytest.mark.parametrize("action", [None, "", "  "])
-def test_missing_action_in_memory(action):
-    G = nx.DiGraph()
-    G.add_node("d", kind="decision")
-    G.add_node("x", kind="terminal")
-    G.add_node("y", kind="terminal")
-    G.add_edge("d", "x", action="go")
-    G.add_edge("d", "y", **({} if action is None else {"action": action}))
-    msg = raises_exactly(MissingActionError, compile_tree, G)
-    assert "'y'" in msg
-
-
-def test_chance_branch_without_label(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'d/b'",),
+        id="missing-action",
+    ),
+    pytest.param(
         """
         tree:
           kind: chance
@@ -442,13 +425,10 @@ def test_chance_branch_without_label(tmp_path):
             - {label: y, p: '#', kind: terminal}
         """,
         BranchLabelError,
-        "'c/x'",
-    )
-
-
-def test_duplicate_chance_labels(tmp_path):
-    check_file_rule(
-        tmp_path,
+        ("'c/x'",),
+        id="chance-branch-without-label",
+    ),
+    pytest.param(
         """
         tree:
           kind: chance
@@ -458,14 +438,13 @@ def test_duplicate_chance_labels(tmp_path):
             - {label: x, id: x2, p: '#', kind: terminal}
         """,
         BranchLabelError,
-        "'c'",
-        "'x'",
-    )
+        ("'c'", "'x'"),
+        id="duplicate-chance-labels",
+    ),
+]
 
-
-def test_protocol_names_missing_action(tmp_path):
-    check_file_rule(
-        tmp_path,
+PROTOCOL_RULES = [
+    pytest.param(
         """
         tree:
           kind: decision
@@ -476,9 +455,235 @@ def test_protocol_names_missing_action(tmp_path):
             - {action: b, kind: terminal}
         """,
         PolicyError,
-        "'d'",
-        "'operate'",
-    )
+        ("'d'", "'operate'"),
+        id="protocol-names-missing-action",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          protocol: x
+          branches:
+            - {label: x, p: 1, kind: terminal}
+        """,
+        NodeKindError,
+        ("'c'",),
+        id="protocol-on-chance-node",
+    ),
+]
+
+UNKNOWN_PARAMETERS_TREE = """
+parameters:
+  p: 0.5
+tree:
+  kind: decision
+  name: d
+  branches:
+    - action: a
+      kind: chance
+      cost: c_surgery + c_icu
+      branches:
+        - {label: x, p: p_cure, kind: terminal, effect: u_cured}
+        - {label: y, p: '#', kind: terminal}
+    - {action: b, kind: terminal, effect: p}
+"""
+
+NAME_FORMULA_RULES = [
+    pytest.param(
+        UNKNOWN_PARAMETERS_TREE,
+        UnknownParameterError,
+        ("c_surgery", "c_icu", "p_cure", "u_cured", "'d/a'", "'d/a/x'"),
+        id="unknown-parameters-all-listed",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          branches:
+            - {label: x, p: 0.5, kind: terminal}
+            - {label: y, kind: terminal, p: '#', cost: 'c.x'}
+        """,
+        FormulaError,
+        ("'c/y'", "formula", "cost"),
+        id="formula-error-in-cost",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          branches:
+            - {label: x, p: 0.5, kind: terminal}
+            - {label: y, kind: terminal, p: '#', effect: 'exp(u=1)'}
+        """,
+        FormulaError,
+        ("'c/y'", "formula", "effect"),
+        id="formula-error-in-effect",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          branches:
+            - {label: x, p: 0.5, kind: terminal}
+            - {label: y, kind: terminal, p: '__import__(1)'}
+        """,
+        FormulaError,
+        ("'c/y'", "formula", "p"),
+        id="formula-error-in-p",
+    ),
+    pytest.param(
+        """
+        tree:
+          kind: chance
+          name: c
+          branches:
+            - {label: x, p: 0.5, kind: terminal}
+            - {label: y, kind: terminal, p: '#', edge_cost: 'a if b else c'}
+        """,
+        FormulaError,
+        ("'c/y'", "formula", "cost"),
+        id="formula-error-in-edge-cost",
+    ),
+    pytest.param(
+        """
+        derived:
+          total: 'a[0]'
+        tree: {kind: terminal, name: t, effect: 1}
+        """,
+        FormulaError,
+        ("'total'",),
+        id="formula-error-in-derived-value",
+    ),
+]
+
+MARKOV_OK = (
+    "markov:\n"
+    "  m:\n"
+    "    states: [alive, dead]\n"
+    "    cycles: 3\n"
+    "    transitions:\n"
+    "      alive: {dead: 0.1, alive: '#'}\n"
+    "      dead: {dead: 1}\n"
+    "    state_effect: {alive: 1}\n"
+)
+
+MARKOV_RULES = [
+    pytest.param(
+        MARKOV_OK
+        + "tree:\n"
+        + "  kind: decision\n"
+        + "  name: d\n"
+        + "  branches:\n"
+        + "    - {action: a, kind: terminal, markov: {model: mm}}\n"
+        + "    - {action: b, kind: terminal, markov: m}\n",
+        MarkovError,
+        ("'d/a'", "'mm'"),
+        id="unknown-markov-model",
+    ),
+    pytest.param(
+        """
+        markov:
+          m:
+            states: [alive, dead]
+            cycles: 3
+            transitions:
+              alive: {dead: 0.1, alive: 0.8}
+              dead: {dead: 1}
+        tree:
+          kind: decision
+          name: d
+          branches:
+            - {action: a, kind: terminal, markov: m}
+            - {action: b, kind: terminal}
+        """,
+        MarkovError,
+        ("'m'", "'alive'", "'d/a'", "0.9"),
+        id="markov-row-not-summing-to-one",
+    ),
+    pytest.param(
+        MARKOV_OK + "tree: {kind: terminal, name: t, markov: {model: m, start: {zombie: 1}}}\n",
+        MarkovError,
+        ("'t'", "zombie"),
+        id="markov-unknown-start-state",
+    ),
+    pytest.param(
+        MARKOV_OK + "tree: {kind: terminal, name: t, markov: {model: m, begin: alive}}\n",
+        MarkovError,
+        ("'t'", "begin"),
+        id="markov-bad-keys",
+    ),
+    pytest.param(
+        """
+        markov:
+          m:
+            states: [alive, dead]
+            cycles: 3
+            correction: mid-cycle
+            transitions:
+              alive: {alive: 1}
+              dead: {dead: 1}
+        tree: {kind: terminal, name: t, markov: m}
+        """,
+        MarkovError,
+        ("'m'", "mid-cycle"),
+        id="markov-model-error-names-file",
+    ),
+    pytest.param(
+        """
+        parameters: {q: 0.1}
+        markov:
+          m:
+            states: [alive, dead]
+            cycles: 3
+            transitions:
+              alive: {dead: q * hr, alive: '#'}
+              dead: {dead: 1}
+        tree:
+          kind: decision
+          name: d
+          branches:
+            - {action: a, kind: terminal, markov: {model: m, with: {hr: 2}}}
+            - {action: b, kind: terminal, markov: m}
+        """,
+        UnknownParameterError,
+        ("hr", "'d/b'"),
+        id="markov-unknown-name-listed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "cls", "fragments"), STRUCTURE_RULES)
+def test_structure_rules(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments)
+
+
+@pytest.mark.parametrize(("text", "cls", "fragments"), ACTION_LABEL_RULES)
+def test_action_label_rules(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments)
+
+
+@pytest.mark.parametrize(("text", "cls", "fragments"), PROTOCOL_RULES)
+def test_protocol_rules(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments)
+
+
+@pytest.mark.parametrize(("text", "cls", "fragments"), NAME_FORMULA_RULES)
+def test_name_and_formula_rules(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments)
+
+
+@pytest.mark.parametrize(("text", "cls", "fragments"), MARKOV_RULES)
+def test_markov_rules(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments)
+
+
+def test_declared_parameter_is_not_listed_as_unknown(tmp_path):
+    msg = check_file_rule(tmp_path, UNKNOWN_PARAMETERS_TREE, UnknownParameterError)
+    assert "'p'" not in msg.split("unknown parameter")[1].split("(")[0]
 
 
 def test_protocol_argument_names_missing_action(tmp_path):
@@ -501,23 +706,7 @@ def test_protocol_argument_names_missing_action(tmp_path):
     assert "'nope'" in msg
 
 
-def test_protocol_on_chance_node(tmp_path):
-    check_file_rule(
-        tmp_path,
-        """
-        tree:
-          kind: chance
-          name: c
-          protocol: x
-          branches:
-            - {label: x, p: 1, kind: terminal}
-        """,
-        NodeKindError,
-        "'c'",
-    )
-
-
-# ----------------------------------------------------------------------------- probabilities
+# ----------------------------------------------------------------------------- per-draw rules
 
 RANGE_TREE = """
 parameters:
@@ -534,396 +723,255 @@ tree:
     - {action: b, kind: terminal}
 """
 
+NAN_TREE = """
+tree:
+  kind: chance
+  name: c
+  branches:
+    - {label: x, p: 'sqrt(q)', kind: terminal}
+    - {label: y, p: '#', kind: terminal}
+"""
 
-def test_probability_out_of_range_for_some_draws_only(tmp_path):
-    path = write(tmp_path, RANGE_TREE)
-    # the mean is fine: structure-only loading passes
-    G = load_tree(path, check_draws=0)
-    evaluate(G, {"p": [0.5]})
-    # the per-draw rules on draws of the priors: evaluation (or check_draws at load)
-    msg = check_file_rule(
-        tmp_path, RANGE_TREE, ProbabilityRangeError, "'d/a/x'", "draw ", **CHECK_DRAWS
-    )
-    assert "'p'" in msg
-    # at evaluate: the failing draw is named, also across chunks
-    for chunk in (1, 2, 100):
-        msg = raises_exactly(
-            ProbabilityRangeError, evaluate, G, {"p": [0.2, 0.5, 1.3, 0.4, -0.2]}, chunk_size=chunk
-        )
-        assert str(path) in msg
-        assert "'d/a/x'" in msg
-        assert "(draw 2)" in msg
-        assert "1.3" in msg
-        msg = raises_exactly(
-            ProbabilityRangeError, evaluate, G, {"p": [0.2, 0.5, 0.3, 0.4, -0.2]}, chunk_size=chunk
-        )
-        assert "(draw 4)" in msg
-        assert "-0.2" in msg
+SUM_TREE = """
+parameters:
+  p: {distribution: beta, alpha: 5, beta: 5}
+tree:
+  kind: chance
+  name: c
+  branches:
+    - {label: x, p: p, kind: terminal}
+    - {label: y, p: 0.5, kind: terminal}
+"""
 
+COMPLEMENT_TREE = """
+parameters:
+  p: {distribution: beta, alpha: 20, beta: 20}
+  q: {distribution: beta, alpha: 20, beta: 20}
+tree:
+  kind: chance
+  name: c
+  branches:
+    - {label: x, p: p, kind: terminal}
+    - {label: y, p: q, kind: terminal}
+    - {label: z, p: '#', kind: terminal}
+"""
 
-def test_probability_nan_is_out_of_range(tmp_path):
-    path = write(
-        tmp_path,
-        """
-        tree:
-          kind: chance
-          name: c
-          branches:
-            - {label: x, p: 'sqrt(q)', kind: terminal}
-            - {label: y, p: '#', kind: terminal}
-        """,
-    )
-    G = load_tree(path)
-    msg = raises_exactly(ProbabilityRangeError, evaluate, G, {"q": [0.25, -1.0]})
-    assert "(draw 1)" in msg
+MARKOV_ROW_TREE = """
+parameters:
+  q: {distribution: beta, alpha: 50, beta: 50}
+markov:
+  m:
+    states: [alive, dead]
+    cycles: 2
+    transitions:
+      alive: {dead: q, alive: 0.5}
+      dead: {dead: 1}
+tree: {kind: terminal, name: t, markov: m}
+"""
 
+# within 1e-6 of 1 is accepted; further off is not
+TOLERANCE_TREE = """
+tree:
+  kind: chance
+  name: c
+  branches:
+    - {label: x, p: p, kind: terminal, effect: 1}
+    - {label: y, p: 'q', kind: terminal}
+"""
 
-def test_probabilities_not_summing_to_one_constant(tmp_path):
-    check_file_rule(
-        tmp_path,
-        """
-        tree:
-          kind: chance
-          name: c
-          branches:
-            - {label: x, p: 0.3, kind: terminal}
-            - {label: y, p: 0.3, kind: terminal}
-        """,
+# a parameter that is almost always fine but can exceed 1: load catches it only because it
+# samples; with check_draws=0 it passes
+UNIFORM_TREE = """
+parameters:
+  p: {distribution: uniform, low: 0.0, high: 1.2}
+tree:
+  kind: chance
+  name: c
+  branches:
+    - {label: x, p: p, kind: terminal}
+    - {label: y, p: '#', kind: terminal}
+"""
+
+NON_FINITE_TREE = """
+wtp: [1]
+parameters: {c: {value: 100}}
+tree:
+  kind: decision
+  name: r
+  branches:
+    - {action: a, kind: terminal, cost: 'COST', effect: 1}
+    - {action: b, kind: terminal, effect: 0}
+"""
+
+# no declarations: the names come with the sample
+UNKNOWN_AT_EVALUATE_TREE = """
+tree:
+  kind: chance
+  name: c
+  cost: c1 * c2
+  branches:
+    - {label: x, p: p, kind: terminal, effect: u}
+    - {label: y, p: '#', kind: terminal}
+"""
+
+#: checked on CHECK_DRAWS draws of the declared priors by load_tree
+PER_DRAW_AT_LOAD = [
+    pytest.param(
+        RANGE_TREE, ProbabilityRangeError, ("'d/a/x'", "draw ", "'p'"), id="probability-range"
+    ),
+    pytest.param(
+        UNIFORM_TREE, ProbabilityRangeError, ("'c/x'",), id="probability-range-declared-uniform"
+    ),
+    pytest.param(SUM_TREE, ProbabilitySumError, ("'c'", "draw "), id="probability-sum"),
+    pytest.param(COMPLEMENT_TREE, ProbabilitySumError, ("'c'", "'#'"), id="complement-negative"),
+    pytest.param(MARKOV_ROW_TREE, MarkovError, ("'m'", "'alive'", "draw "), id="markov-row-sum"),
+    pytest.param(
+        NON_FINITE_TREE.replace("COST", "exp(c * 10)"),
+        NonFiniteOutcomeError,
+        ("policy 'a'", "infinite or NaN"),
+        id="non-finite-overflow",
+    ),
+    pytest.param(
+        NON_FINITE_TREE.replace("COST", "1 / (c - 100)"),
+        NonFiniteOutcomeError,
+        ("policy 'a'", "infinite or NaN"),
+        id="non-finite-division-by-zero",
+    ),
+    pytest.param(
+        NON_FINITE_TREE.replace("COST", "c ** 1e10"),
+        NonFiniteOutcomeError,
+        ("policy 'a'", "infinite or NaN"),
+        id="non-finite-power",
+    ),
+]
+
+#: tree, sample, class, fragments: evaluate names the failing draw
+PER_DRAW_AT_EVALUATE = [
+    pytest.param(
+        RANGE_TREE,
+        {"p": [0.2, 0.5, 1.3, 0.4, -0.2]},
+        ProbabilityRangeError,
+        ("'d/a/x'", "(draw 2)", "1.3"),
+        id="probability-above-one",
+    ),
+    pytest.param(
+        RANGE_TREE,
+        {"p": [0.2, 0.5, 0.3, 0.4, -0.2]},
+        ProbabilityRangeError,
+        ("'d/a/x'", "(draw 4)", "-0.2"),
+        id="probability-below-zero",
+    ),
+    pytest.param(
+        NAN_TREE, {"q": [0.25, -1.0]}, ProbabilityRangeError, ("(draw 1)",), id="probability-nan"
+    ),
+    pytest.param(
+        SUM_TREE,
+        {"p": [0.5, 0.5, 0.6]},
         ProbabilitySumError,
-        "'c'",
-        "0.6",
-    )
-
-
-def test_probabilities_not_summing_to_one_per_draw(tmp_path):
-    text = """
-    parameters:
-      p: {distribution: beta, alpha: 5, beta: 5}
-    tree:
-      kind: chance
-      name: c
-      branches:
-        - {label: x, p: p, kind: terminal}
-        - {label: y, p: 0.5, kind: terminal}
-    """
-    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "draw ", **CHECK_DRAWS)
-    G = load_tree(write(tmp_path, text), check_draws=0)
-    evaluate(G, {"p": [0.5, 0.5]})
-    msg = raises_exactly(ProbabilitySumError, evaluate, G, {"p": [0.5, 0.5, 0.6]}, chunk_size=2)
-    assert "(draw 2)" in msg
-    assert "1.1" in msg
-
-
-def test_complement_negative_per_draw(tmp_path):
-    text = """
-    parameters:
-      p: {distribution: beta, alpha: 20, beta: 20}
-      q: {distribution: beta, alpha: 20, beta: 20}
-    tree:
-      kind: chance
-      name: c
-      branches:
-        - {label: x, p: p, kind: terminal}
-        - {label: y, p: q, kind: terminal}
-        - {label: z, p: '#', kind: terminal}
-    """
-    check_file_rule(tmp_path, text, ProbabilitySumError, "'c'", "'#'", **CHECK_DRAWS)
-    G = load_tree(write(tmp_path, text), check_draws=0)
-    msg = raises_exactly(ProbabilitySumError, evaluate, G, {"p": [0.3, 0.6], "q": [0.3, 0.5]})
-    assert "(draw 1)" in msg
-
-
-def test_tolerance_of_probability_sums(tmp_path):
-    G = load_tree(
-        write(
-            tmp_path,
-            """
-            tree:
-              kind: chance
-              name: c
-              branches:
-                - {label: x, p: p, kind: terminal, effect: 1}
-                - {label: y, p: 'q', kind: terminal}
-            """,
-        )
-    )
-    # within 1e-6 of 1 is accepted; further off is not
-    evaluate(G, {"p": [0.3], "q": [0.7 + 5e-7]})
-    raises_exactly(ProbabilitySumError, evaluate, G, {"p": [0.3], "q": [0.7 + 1e-5]})
-
-
-# ----------------------------------------------------------------------------- names and formulas
-
-
-def test_unknown_parameter_names_all_listed(tmp_path):
-    msg = check_file_rule(
-        tmp_path,
-        """
-        parameters:
-          p: 0.5
-        tree:
-          kind: decision
-          name: d
-          branches:
-            - action: a
-              kind: chance
-              cost: c_surgery + c_icu
-              branches:
-                - {label: x, p: p_cure, kind: terminal, effect: u_cured}
-                - {label: y, p: '#', kind: terminal}
-            - {action: b, kind: terminal, effect: p}
-        """,
+        ("(draw 2)", "1.1"),
+        id="probability-sum",
+    ),
+    pytest.param(
+        COMPLEMENT_TREE,
+        {"p": [0.3, 0.6], "q": [0.3, 0.5]},
+        ProbabilitySumError,
+        ("(draw 1)",),
+        id="complement-negative",
+    ),
+    pytest.param(
+        TOLERANCE_TREE,
+        {"p": [0.3], "q": [0.7 + 1e-5]},
+        ProbabilitySumError,
+        (),
+        id="probability-sum-beyond-tolerance",
+    ),
+    pytest.param(
+        MARKOV_ROW_TREE, {"q": [0.5, 0.5, 0.7]}, MarkovError, ("draw 2",), id="markov-row-sum"
+    ),
+    pytest.param(
+        UNKNOWN_AT_EVALUATE_TREE,
+        {"p": [0.5]},
         UnknownParameterError,
-    )
-    for name in ("c_surgery", "c_icu", "p_cure", "u_cured"):
-        assert name in msg
-    assert "'d/a'" in msg
-    assert "'d/a/x'" in msg
-    assert "'p'" not in msg.split("unknown parameter")[1].split("(")[0]
+        ("c1", "c2", "u", "3 name(s)"),
+        id="unknown-names-all-listed",
+    ),
+]
+
+#: the same trees pass on their structure alone, and evaluate on good draws
+PER_DRAW_TREES = [
+    pytest.param(RANGE_TREE, {"p": [0.5]}, id="probability-range"),
+    pytest.param(UNIFORM_TREE, {"p": [0.5]}, id="probability-range-declared-uniform"),
+    pytest.param(NAN_TREE, {"q": [0.25]}, id="probability-nan"),
+    pytest.param(SUM_TREE, {"p": [0.5, 0.5]}, id="probability-sum"),
+    pytest.param(COMPLEMENT_TREE, {"p": [0.3], "q": [0.3]}, id="complement-negative"),
+    pytest.param(TOLERANCE_TREE, {"p": [0.3], "q": [0.7 + 5e-7]}, id="probability-sum-tolerance"),
+    pytest.param(MARKOV_ROW_TREE, {"q": [0.5]}, id="markov-row-sum"),
+]
 
 
-def test_unknown_names_at_evaluate_all_listed(tmp_path):
-    path = write(
-        tmp_path,
-        """
-        tree:
-          kind: chance
-          name: c
-          cost: c1 * c2
-          branches:
-            - {label: x, p: p, kind: terminal, effect: u}
-            - {label: y, p: '#', kind: terminal}
-        """,
-    )
-    G = load_tree(path)  # no declarations: names come with the sample
-    msg = raises_exactly(UnknownParameterError, evaluate, G, {"p": [0.5]})
-    assert str(path) in msg
-    for name in ("c1", "c2", "u"):
-        assert name in msg
-    assert "3 name(s)" in msg
+@pytest.mark.parametrize(("text", "cls", "fragments"), PER_DRAW_AT_LOAD)
+def test_per_draw_rules_at_load(tmp_path, text, cls, fragments):
+    check_file_rule(tmp_path, text, cls, *fragments, **CHECK_DRAWS)
 
 
 @pytest.mark.parametrize(
-    ("where_", "snippet"),
+    "chunk_size",
     [
-        ("cost", "cost: 'c.x'"),
-        ("effect", "effect: 'exp(u=1)'"),
-        ("p", "p: '__import__(1)'"),
-        ("edge_cost", "edge_cost: 'a if b else c'"),
+        pytest.param(1, id="chunk-1"),
+        pytest.param(2, id="chunk-2"),
+        pytest.param(100, id="chunk-100"),
+        pytest.param(None, id="chunk-default"),
     ],
 )
-def test_formula_error_in_node(tmp_path, where_, snippet):
-    msg = check_file_rule(
-        tmp_path,
-        f"""
-        tree:
-          kind: chance
-          name: c
-          branches:
-            - {{label: x, p: 0.5, kind: terminal}}
-            - {{label: y, kind: terminal, {snippet if where_ == "p" else "p: '#', " + snippet}}}
-        """,
-        FormulaError,
-        "'c/y'",
-        "formula",
-    )
-    assert where_.replace("edge_", "") in msg
+@pytest.mark.parametrize(("text", "sample", "cls", "fragments"), PER_DRAW_AT_EVALUATE)
+def test_per_draw_rules_at_evaluate(request, tmp_path, text, sample, cls, fragments, chunk_size):
+    if cls is MarkovError and chunk_size in (1, 2):
+        # the Markov checks of decisionmodel/tree/markov.py number the draws within the
+        # chunk (k % n), where the branch-probability checks add the chunk's offset
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="Markov errors name the draw within the chunk")
+        )
+    path = write(tmp_path, text)
+    G = load_tree(path, check_draws=0)
+    kw = {} if chunk_size is None else {"chunk_size": chunk_size}
+    msg = raises_exactly(cls, evaluate, G, sample, **kw)
+    assert str(path) in msg, msg
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
 
 
-def test_formula_error_in_derived_value(tmp_path):
-    check_file_rule(
-        tmp_path,
-        """
-        derived:
-          total: 'a[0]'
-        tree: {kind: terminal, name: t, effect: 1}
-        """,
-        FormulaError,
-        "'total'",
-    )
-
-
-# ----------------------------------------------------------------------------- markov
-
-
-MARKOV_OK = (
-    "markov:\n"
-    "  m:\n"
-    "    states: [alive, dead]\n"
-    "    cycles: 3\n"
-    "    transitions:\n"
-    "      alive: {dead: 0.1, alive: '#'}\n"
-    "      dead: {dead: 1}\n"
-    "    state_effect: {alive: 1}\n"
-)
-
-
-def test_unknown_markov_model(tmp_path):
-    check_file_rule(
-        tmp_path,
-        MARKOV_OK
-        + textwrap.dedent(
-            """
-            tree:
-              kind: decision
-              name: d
-              branches:
-                - {action: a, kind: terminal, markov: {model: mm}}
-                - {action: b, kind: terminal, markov: m}
-            """
-        ),
-        MarkovError,
-        "'d/a'",
-        "'mm'",
-    )
-
-
-def test_markov_row_not_summing_to_one(tmp_path):
-    check_file_rule(
-        tmp_path,
-        """
-        markov:
-          m:
-            states: [alive, dead]
-            cycles: 3
-            transitions:
-              alive: {dead: 0.1, alive: 0.8}
-              dead: {dead: 1}
-        tree:
-          kind: decision
-          name: d
-          branches:
-            - {action: a, kind: terminal, markov: m}
-            - {action: b, kind: terminal}
-        """,
-        MarkovError,
-        "'m'",
-        "'alive'",
-        "'d/a'",
-        "0.9",
-    )
-
-
-def test_markov_row_not_summing_per_draw(tmp_path):
-    text = """
-    parameters:
-      q: {distribution: beta, alpha: 50, beta: 50}
-    markov:
-      m:
-        states: [alive, dead]
-        cycles: 2
-        transitions:
-          alive: {dead: q, alive: 0.5}
-          dead: {dead: 1}
-    tree: {kind: terminal, name: t, markov: m}
-    """
-    check_file_rule(tmp_path, text, MarkovError, "'m'", "'alive'", "draw ", **CHECK_DRAWS)
+@pytest.mark.parametrize(("text", "sample"), PER_DRAW_TREES)
+def test_per_draw_trees_pass_on_structure_and_good_draws(tmp_path, text, sample):
     G = load_tree(write(tmp_path, text), check_draws=0)
-    msg = raises_exactly(MarkovError, evaluate, G, {"q": [0.5, 0.5, 0.7]})
-    assert "draw 2" in msg
-
-
-def test_markov_unknown_start_state(tmp_path):
-    check_file_rule(
-        tmp_path,
-        MARKOV_OK + "tree: {kind: terminal, name: t, markov: {model: m, start: {zombie: 1}}}\n",
-        MarkovError,
-        "'t'",
-        "zombie",
-    )
-
-
-def test_markov_bad_keys(tmp_path):
-    check_file_rule(
-        tmp_path,
-        MARKOV_OK + "tree: {kind: terminal, name: t, markov: {model: m, begin: alive}}\n",
-        MarkovError,
-        "'t'",
-        "begin",
-    )
-
-
-def test_markov_model_error_names_file(tmp_path):
-    check_file_rule(
-        tmp_path,
-        """
-        markov:
-          m:
-            states: [alive, dead]
-            cycles: 3
-            correction: mid-cycle
-            transitions:
-              alive: {alive: 1}
-              dead: {dead: 1}
-        tree: {kind: terminal, name: t, markov: m}
-        """,
-        MarkovError,
-        "'m'",
-        "mid-cycle",
-    )
-
-
-def test_markov_unknown_name_listed(tmp_path):
-    msg = check_file_rule(
-        tmp_path,
-        """
-        parameters: {q: 0.1}
-        markov:
-          m:
-            states: [alive, dead]
-            cycles: 3
-            transitions:
-              alive: {dead: q * hr, alive: '#'}
-              dead: {dead: 1}
-        tree:
-          kind: decision
-          name: d
-          branches:
-            - {action: a, kind: terminal, markov: {model: m, with: {hr: 2}}}
-            - {action: b, kind: terminal, markov: m}
-        """,
-        UnknownParameterError,
-        "hr",
-    )
-    assert "'d/b'" in msg
+    evaluate(G, sample)
 
 
 # ----------------------------------------------------------------------------- misc
 
 
-def test_all_rules_derive_from_tree_validation_error():
-    for cls in (
-        BranchLabelError,
-        NotArborescenceError,
-        NodeKindError,
-        LeafNotTerminalError,
-        TerminalWithChildrenError,
-        DecisionEdgeProbabilityError,
-        MissingProbabilityError,
-        MultipleComplementError,
-        ProbabilityRangeError,
-        ProbabilitySumError,
-        DuplicateActionError,
-        MissingActionError,
-    ):
-        assert issubclass(cls, TreeValidationError)
-
-
-def test_validation_runs_on_the_declared_distribution(tmp_path):
-    # a parameter that is almost always fine but can exceed 1: load catches it
-    # only because it samples; with check_draws=0 it passes
-    text = """
-    parameters:
-      p: {distribution: uniform, low: 0.0, high: 1.2}
-    tree:
-      kind: chance
-      name: c
-      branches:
-        - {label: x, p: p, kind: terminal}
-        - {label: y, p: '#', kind: terminal}
-    """
-    check_file_rule(tmp_path, text, ProbabilityRangeError, "'c/x'", **CHECK_DRAWS)
-    load_tree(write(tmp_path, text, "again.yaml"), check_draws=0)
+@pytest.mark.parametrize(
+    "cls",
+    [
+        pytest.param(cls, id=cls.__name__)
+        for cls in (
+            BranchLabelError,
+            NotArborescenceError,
+            NodeKindError,
+            LeafNotTerminalError,
+            TerminalWithChildrenError,
+            DecisionEdgeProbabilityError,
+            MissingProbabilityError,
+            MultipleComplementError,
+            ProbabilityRangeError,
+            ProbabilitySumError,
+            NonFiniteOutcomeError,
+            DuplicateActionError,
+            MissingActionError,
+        )
+    ],
+)
+def test_rule_derives_from_tree_validation_error(cls):
+    assert issubclass(cls, TreeValidationError)
 
 
 def test_validate_tree_on_dict_names_graph():
@@ -998,29 +1046,27 @@ tree:
   kind: decision
   name: r
   branches:
-    - {action: a, kind: terminal, cost: COST, effect: 1}
+    - {action: a, kind: terminal, cost: c, effect: 1}
     - {action: b, kind: terminal, effect: 0}
 """
 
+WTP_VALUES = [
+    pytest.param("lots", id="text"),
+    pytest.param("{low: 1}", id="mapping"),
+    pytest.param("true", id="boolean"),
+    pytest.param("[]", id="empty-list"),
+    pytest.param("[-5]", id="negative"),
+    pytest.param("[.inf]", id="infinite"),
+    pytest.param("[" + "9" * 400 + "]", id="huge-integer"),
+    pytest.param("[1, x]", id="list-with-text"),
+]
 
-@pytest.mark.parametrize(
-    "wtp", ["lots", "{low: 1}", "true", "[]", "[-5]", "[.inf]", "[" + "9" * 400 + "]", "[1, x]"]
-)
+
+@pytest.mark.parametrize("wtp", WTP_VALUES)
 def test_wtp_in_the_file_must_be_numbers(tmp_path, wtp):
-    from decisionmodel.exceptions import TreeFileError
-
-    path = write(tmp_path, _SMALL.replace("WTP", wtp).replace("COST", "c"))
+    path = write(tmp_path, _SMALL.replace("WTP", wtp))
     msg = raises_exactly(TreeFileError, load_tree, path)
     assert str(path) in msg and "'wtp'" in msg
-
-
-def test_infinite_outcomes_are_refused(tmp_path):
-    from decisionmodel.exceptions import NonFiniteOutcomeError
-
-    for cost in ("exp(c * 10)", "1 / (c - 100)", "c ** 1e10"):
-        path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", f"'{cost}'"))
-        msg = raises_exactly(NonFiniteOutcomeError, load_tree, path, **CHECK_DRAWS)
-        assert "policy 'a'" in msg and "infinite or NaN" in msg
 
 
 def test_undeclared_names_refused_when_required(tmp_path):
@@ -1035,18 +1081,14 @@ def test_undeclared_names_refused_when_required(tmp_path):
 
 
 def test_check_draws_bounded(tmp_path):
-    from decisionmodel.exceptions import DecisionModelError
-
-    path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", "c"))
+    path = write(tmp_path, _SMALL.replace("WTP", "[1]"))
     G = load_tree(path, validate=False)
     with pytest.raises(DecisionModelError, match="check draws"):
         validate_tree(G, check_draws=10**12)
 
 
 def test_graphml_unknown_attributes_and_deep_json(tmp_path):
-    from decisionmodel.exceptions import TreeFileError
-
-    path = write(tmp_path, _SMALL.replace("WTP", "[1]").replace("COST", "c"))
+    path = write(tmp_path, _SMALL.replace("WTP", "[1]"))
     out = tmp_path / "t.graphml"
     to_graphml(load_tree(path), out)
     assert load_tree(out).number_of_nodes() == 3
@@ -1061,15 +1103,20 @@ def test_graphml_unknown_attributes_and_deep_json(tmp_path):
         load_tree(deep)
 
 
-def test_markov_names_and_cycle_length(tmp_path):
-    spec = {
-        "states": ["a", "b"],
-        "cycles": 2,
-        "transitions": {"a": {"b": 0.1, "a": "#"}, "b": {"b": 1}},
-    }
-    from decisionmodel.tree.markov import compile_markov
+_MARKOV_SPEC = {
+    "states": ["a", "b"],
+    "cycles": 2,
+    "transitions": {"a": {"b": 0.1, "a": "#"}, "b": {"b": 1}},
+}
 
-    with pytest.raises(MarkovError, match="cycle_length"):
-        compile_markov("m", {**spec, "cycle_length": 1e308})
-    with pytest.raises(MarkovError, match="NFKC"):
-        compile_markov("m", {**spec, "define": {"\ufb01": 1}})
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        pytest.param({"cycle_length": 1e308}, "cycle_length", id="huge-cycle-length"),
+        pytest.param({"define": {"\ufb01": 1}}, "NFKC", id="define-name-not-nfkc"),
+    ],
+)
+def test_markov_names_and_cycle_length(extra, fragment):
+    msg = raises_exactly(MarkovError, compile_markov, "m", {**_MARKOV_SPEC, **extra})
+    assert fragment in msg, msg
