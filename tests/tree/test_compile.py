@@ -1,4 +1,12 @@
-"""Policy enumeration, protocols and derived values on hand-made trees."""
+"""Policy enumeration, protocols and derived values on hand-made trees.
+
+The rules are tables of cases, every case with an explicit id: ``PROTOCOL_ERRORS``,
+protocols passed to ``compile_tree`` that name no decision node or no action of it
+(exactly a ``PolicyError``), and ``DERIVED_ERRORS``, derived values that refer to each
+other in a cycle, shadow a parameter, are not identifiers or hold a bad formula (exactly
+the given class, with the fragments in the message). An ambiguous label and too many
+policies, which check more than the error, have their own tests.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,15 @@ import pytest
 
 from decisionmodel.exceptions import FormulaError, ParameterError, PolicyError
 from decisionmodel.tree import compile_tree, evaluate, policy_matrix, tree_from_dict
+
+
+def raises_exactly(cls, func, *args, **kwargs) -> str:
+    with pytest.raises(cls) as info:
+        func(*args, **kwargs)
+    assert type(info.value) is cls, (
+        f"expected exactly {cls.__name__}, got {type(info.value).__name__}"
+    )
+    return str(info.value)
 
 
 def term(edge: dict, **node) -> dict:
@@ -184,15 +201,20 @@ def test_protocol_several_nodes():
     assert ct.strategy_names == ["A", "B", "C"]
 
 
-def test_protocol_errors():
-    G = two_branch_tree()
-    with pytest.raises(PolicyError, match="'nowhere'"):
-        compile_tree(G, protocol={"nowhere": "x"})
-    with pytest.raises(PolicyError, match="'x9'"):
-        compile_tree(G, protocol={"D1": "x9"})
+#: a protocol for two_branch_tree, fragments of the PolicyError
+PROTOCOL_ERRORS = [
+    pytest.param({"nowhere": "x"}, ("'nowhere'",), id="unknown-node"),
+    pytest.param({"D1": "x9"}, ("'x9'",), id="unknown-action"),
     # a chance node is not a decision node
-    with pytest.raises(PolicyError):
-        compile_tree(G, protocol={"strategy/A": "x"})
+    pytest.param({"strategy/A": "x"}, ("'strategy/A'",), id="chance-node"),
+]
+
+
+@pytest.mark.parametrize(("protocol", "fragments"), PROTOCOL_ERRORS)
+def test_protocol_errors(protocol, fragments):
+    msg = raises_exactly(PolicyError, compile_tree, two_branch_tree(), protocol=protocol)
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
 
 
 def test_ambiguous_label_in_protocol():
@@ -283,26 +305,49 @@ def test_derived_values_in_dependency_order():
     )
 
 
-@pytest.mark.parametrize(
-    "derived",
-    [
-        {"c_total": "c_b", "c_b": "c_total", "p_eff": "p"},
+#: the derived values of derived_tree (parameters c_base and p), class, fragments
+DERIVED_ERRORS = [
+    pytest.param(
+        {"c_total": "c_b", "c_b": "c_total", "p_eff": "p"}, FormulaError, ("cycle",), id="cycle-2"
+    ),
+    pytest.param(
         {"c_total": "c_total + 1", "c_b": 1, "p_eff": "p"},
+        FormulaError,
+        ("cycle",),
+        id="cycle-self",
+    ),
+    pytest.param(
         {"c_total": "x1", "x1": "x2 * 2", "x2": "x3", "x3": "x1 + c_b", "c_b": 1, "p_eff": "p"},
-    ],
-)
-def test_derived_cycle_is_formula_error(derived):
-    with pytest.raises(FormulaError, match="cycle"):
-        compile_tree(derived_tree(derived))
+        FormulaError,
+        ("cycle",),
+        id="cycle-3",
+    ),
+    pytest.param(
+        {"p": "0.5", "c_total": 1, "c_b": 1, "p_eff": 0.5},
+        ParameterError,
+        ("'p'",),
+        id="shadows-a-parameter",
+    ),
+    pytest.param(
+        {"bad name": 1, "c_total": 1, "c_b": 1, "p_eff": 0.5},
+        FormulaError,
+        ("identifier",),
+        id="name-not-an-identifier",
+    ),
+    pytest.param(
+        {"c_total": 1, "c_b": "c_base.real", "p_eff": 0.5},
+        FormulaError,
+        ("'c_b'",),
+        id="bad-formula",
+    ),
+]
 
 
-def test_derived_value_errors():
-    with pytest.raises(ParameterError, match="'p'"):
-        compile_tree(derived_tree({"p": "0.5", "c_total": 1, "c_b": 1, "p_eff": 0.5}))
-    with pytest.raises(FormulaError, match="identifier"):
-        compile_tree(derived_tree({"bad name": 1, "c_total": 1, "c_b": 1, "p_eff": 0.5}))
-    with pytest.raises(FormulaError, match="'c_b'"):
-        compile_tree(derived_tree({"c_total": 1, "c_b": "c_base.real", "p_eff": 0.5}))
+@pytest.mark.parametrize(("derived", "cls", "fragments"), DERIVED_ERRORS)
+def test_derived_value_errors(derived, cls, fragments):
+    msg = raises_exactly(cls, compile_tree, derived_tree(derived))
+    for frag in fragments:
+        assert frag in msg, (frag, msg)
 
 
 def test_required_names_without_declarations():
