@@ -118,9 +118,10 @@ def _roll_chunk(ct: CompiledTree, env: dict[str, Any], n: int, offset: int):
     except Exception:
         # the cohorts of the terminals met before the error would have run (and failed)
         # first: their error, if any, is the one to raise
-        run_cohorts(list(cohorts.values()), n)
+        run_cohorts(list(cohorts.values()), n, first_draw=offset)
         raise
-    outcomes = dict(zip(cohorts, run_cohorts(list(cohorts.values()), n), strict=True))
+    results = run_cohorts(list(cohorts.values()), n, first_draw=offset)
+    outcomes = dict(zip(cohorts, results, strict=True))
     for i, key in cohort_of:
         mc, me = outcomes[key]
         cost[i] += mc

@@ -416,10 +416,12 @@ class _Cohort:
         context: str,
         memo: Memo | None = None,
         scratch: _Scratch | None = None,
+        first_draw: int = 0,
     ):
         self.model = model
         self.shape = shape = (n,) if isinstance(n, int) else tuple(n)
         self.n = shape[-1]
+        self.first_draw = first_draw  # the draws' numbers in messages start here
         self.context = context
         self.memo = Memo() if memo is None else memo
         self.scratch = scratch
@@ -507,7 +509,7 @@ class _Cohort:
         return MarkovError(
             f"{model.where}: markov model {model.name!r}{self.context}: transition "
             f"{model.states[i]!r} -> {model.states[j]!r} = {arr[k]:.6g} in cycle {t} "
-            f"is outside [0, 1] (draw {k % self.n})"
+            f"is outside [0, 1] (draw {self.first_draw + k % self.n})"
         )
 
     def row(
@@ -565,7 +567,7 @@ class _Cohort:
                 raise MarkovError(
                     f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
                     f"{model.states[i]!r} in cycle {t} sum to {float(total[k]):.6g} > 1 "
-                    f"before the complement '#' (draw {k % self.n})"
+                    f"before the complement '#' (draw {self.first_draw + k % self.n})"
                 )
             if lo < 0:
                 rest = np.maximum(rest, 0.0)
@@ -578,7 +580,7 @@ class _Cohort:
                 shown = float(self._flat(total)[k])
                 raise MarkovError(
                     f"{model.where}: markov model {model.name!r}{self.context}: transitions from "
-                    f"{model.states[i]!r} in cycle {t} sum to {shown:.6g}, not 1 (draw {k % self.n})"
+                    f"{model.states[i]!r} in cycle {t} sum to {shown:.6g}, not 1 (draw {self.first_draw + k % self.n})"
                 )
         return out
 
@@ -722,12 +724,13 @@ class _Run:
         context: str,
         memo: Memo | None = None,
         scratch: _Scratch | None = None,
+        first_draw: int = 0,
     ):
         S = len(model.states)
         self.model = model
         self.T = T = model.cycles
         self.scratch = scratch = _Scratch() if scratch is None else scratch
-        self.cohort = cohort = _Cohort(model, env, n, context, memo, scratch)
+        self.cohort = cohort = _Cohort(model, env, n, context, memo, scratch, first_draw)
         self.shape = shape = cohort.shape
         m = np.zeros((S, *shape))
         if start is None:
@@ -749,7 +752,7 @@ class _Run:
                 raise MarkovError(
                     f"{model.where}: markov model {model.name!r}{context}: start shares "
                     f"{dict(zip(model.states, np.round(shares, 6).tolist(), strict=True))} for "
-                    f"draw {k % cohort.n} must lie in [0, 1] and sum to 1"
+                    f"draw {cohort.first_draw + k % cohort.n} must lie in [0, 1] and sum to 1"
                 )
         self.m = [np.array(row) for row in m]  # per state: an array of its occupancy
         self.flow_buf = scratch.get("flow", shape)
@@ -981,6 +984,7 @@ def run_markov(
     *,
     trace: bool = False,
     context: str = "",
+    first_draw: int = 0,
 ):
     """Run the cohort for all draws at once; return discounted expected cost and effect.
 
@@ -999,6 +1003,9 @@ def run_markov(
         Also return the occupancy trace, shape (n, cycles + 1, S).
     context : str
         Extra text for error messages (e.g. the terminal node's path).
+    first_draw : int
+        The number of the first draw in error messages (the offset of a chunk of draws
+        in the whole sample).
 
     Returns
     -------
@@ -1031,7 +1038,17 @@ def run_markov(
     """
     scratch = _Scratch()
     memo = Memo(scratch.pool)
-    run = _Run(model, env, n, start, trace=trace, context=context, memo=memo, scratch=scratch)
+    run = _Run(
+        model,
+        env,
+        n,
+        start,
+        trace=trace,
+        context=context,
+        memo=memo,
+        scratch=scratch,
+        first_draw=first_draw,
+    )
     with np.errstate(all="ignore"):
         for t in range(1, model.cycles + 1):
             memo.clear()
@@ -1046,6 +1063,8 @@ def run_markov(
 def run_cohorts(
     cohorts: Sequence[tuple[MarkovModel, Mapping[str, Any], Mapping[str, Any] | None, str]],
     n: int,
+    *,
+    first_draw: int = 0,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Run several cohorts over the same n draws together; their results, in order.
 
@@ -1072,6 +1091,8 @@ def run_cohorts(
         ``(model, env, start, context)`` per cohort: the arguments of :func:`run_markov`.
     n : int
         Number of draws (of every cohort).
+    first_draw : int
+        The number of the first draw in error messages (as for :func:`run_markov`).
 
     Returns
     -------
@@ -1117,7 +1138,7 @@ def run_cohorts(
                 results[k] = (cost, effect) if len(ks) == 1 else (cost[row], effect[row])
     except MarkovError:
         for model, env, start, context in cohorts:  # raises the error of the first failing
-            run_markov(model, env, n, start, context=context)
+            run_markov(model, env, n, start, context=context, first_draw=first_draw)
         raise
     return results
 

@@ -924,13 +924,8 @@ def test_per_draw_rules_at_load(tmp_path, text, cls, fragments):
     ],
 )
 @pytest.mark.parametrize(("text", "sample", "cls", "fragments"), PER_DRAW_AT_EVALUATE)
-def test_per_draw_rules_at_evaluate(request, tmp_path, text, sample, cls, fragments, chunk_size):
-    if cls is MarkovError and chunk_size in (1, 2):
-        # the Markov checks of decisionmodel/tree/markov.py number the draws within the
-        # chunk (k % n), where the branch-probability checks add the chunk's offset
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="Markov errors name the draw within the chunk")
-        )
+def test_per_draw_rules_at_evaluate(tmp_path, text, sample, cls, fragments, chunk_size):
+    # every rule names the draw by its number in the whole sample, whatever the chunk size
     path = write(tmp_path, text)
     G = load_tree(path, check_draws=0)
     kw = {} if chunk_size is None else {"chunk_size": chunk_size}
