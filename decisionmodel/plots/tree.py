@@ -602,7 +602,7 @@ def draw_tree(
     --------
     decisionmodel.plots.plot_survival : Overall survival of each policy.
     decisionmodel.plots.subgroup_heatmap : The decision over the subgroups.
-    decisionmodel.voi.plot_evppi_rank : The EVPPI ranking of the parameters.
+    plot_evppi_rank : The EVPPI ranking of the parameters.
 
     Examples
     --------

@@ -20,7 +20,7 @@ Examples
 
 from decisionmodel.voi.enbs import enbs, enbs_optimum, pop_voi, population_multiplier
 from decisionmodel.voi.evpi import evpi
-from decisionmodel.voi.evppi import evppi, evppi_nested, evppi_rank, plot_evppi_rank
+from decisionmodel.voi.evppi import evppi, evppi_nested, evppi_rank
 from decisionmodel.voi.evsi import evsi
 from decisionmodel.voi.inputs import align_draws, sample_labels
 from decisionmodel.voi.io import PSAFiles, read_psa
@@ -53,7 +53,6 @@ __all__ = [
     "fit_regression",
     "get_study",
     "normal_mean",
-    "plot_evppi_rank",
     "pop_voi",
     "population_multiplier",
     "read_psa",

@@ -24,13 +24,13 @@ Two estimators:
   estimate of its upward O(1/n_inner) bias are reported.
 
 :func:`evppi_rank` tabulates single-parameter EVPPI for every parameter (the "information
-rank" table) and :func:`plot_evppi_rank` draws it.
+rank" table) and :func:`decisionmodel.plots.plot_evppi_rank` draws it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,10 +38,6 @@ import xarray as xr
 
 from decisionmodel.exceptions import VOIInputError
 from decisionmodel.rng import RNGLike
-
-if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 from decisionmodel.voi.evpi import evpi_values
 from decisionmodel.voi.inputs import (
     NetBenefit,
@@ -54,7 +50,7 @@ from decisionmodel.voi.inputs import (
 )
 from decisionmodel.voi.regression import RegressionFit, fit_regression, single_threaded_blas
 
-__all__ = ["evppi", "evppi_nested", "evppi_rank", "plot_evppi_rank"]
+__all__ = ["evppi", "evppi_nested", "evppi_rank"]
 
 REGRESSION_METHODS = ("auto", "gam", "gp", "linear")
 _NESTED_OPTIONS = {
@@ -271,7 +267,8 @@ def evppi(
     --------
     evpi : The value of perfect information on every parameter.
     evppi_nested : EVPPI by two-level Monte Carlo (``method="nested"``).
-    evppi_rank, plot_evppi_rank : The EVPPI of every single parameter, ranked, and its chart.
+    evppi_rank : The EVPPI of every single parameter, ranked.
+    decisionmodel.plots.plot_evppi_rank : Its chart.
     evsi : The value of a study that informs the parameters.
     pop_voi : A per-person value of information scaled to the population.
 
@@ -624,7 +621,7 @@ def evppi_rank(
     See Also
     --------
     evppi : The EVPPI of given parameter groups.
-    plot_evppi_rank : The table as a bar chart.
+    decisionmodel.plots.plot_evppi_rank : The table as a bar chart.
     evpi : The value of perfect information on every parameter (the share's denominator).
 
     Examples
@@ -673,90 +670,3 @@ def evppi_rank(
     if resp.net.wtp is not None:
         table.attrs["wtp"] = float(resp.net.wtp[0])
     return table
-
-
-def plot_evppi_rank(
-    table: pd.DataFrame, ax: Axes | None = None, *, max_bars: int | None = None
-) -> Figure:
-    """Horizontal bar chart of an :func:`evppi_rank` table (largest at the top, SE bars).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`evppi_rank` (columns ``parameter``, ``evppi``, optionally ``se`` and
-        ``share``).
-    ax : matplotlib.axes.Axes, optional
-        Draw here; otherwise a new :class:`~matplotlib.figure.Figure` is created (not
-        registered with pyplot, so nothing to close).
-    max_bars : int, optional
-        Show only the largest ``max_bars`` parameters.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure, or the figure ``ax`` is in (the root figure when ``ax`` is in a
-        subfigure).
-
-    Raises
-    ------
-    VOIInputError
-        ``table`` lacks the columns ``parameter`` and ``evppi``.
-
-    See Also
-    --------
-    evppi_rank : The table.
-    decisionmodel.plots.draw_tree : The decision tree, drawn left to right.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"parameter": ["a", "b"], "evppi": [40.0, 2.0], "se": [1.0, 0.5],
-    ...                   "share": [0.8, 0.04]})
-    >>> fig = plot_evppi_rank(t)
-    >>> [lab.get_text() for lab in fig.axes[0].get_yticklabels()]
-    ['a', 'b']
-    """
-    if not {"parameter", "evppi"} <= set(table.columns):
-        raise VOIInputError("table must have columns 'parameter' and 'evppi' (from evppi_rank)")
-    t = table.sort_values("evppi", ascending=False, kind="stable")
-    if max_bars is not None:
-        t = t.head(int(max_bars))
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(6.0, 0.8 + 0.32 * max(len(t), 1)), dpi=100)
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        # the root figure, also when ax is in a subfigure (which has no tight_layout)
-        root = ax.get_figure(root=True)
-        assert root is not None  # an Axes always belongs to a figure
-        fig = root
-    y = np.arange(len(t))[::-1]
-    err = t["se"].to_numpy(dtype=float) if "se" in t else None
-    if err is not None and not np.isfinite(err).any():
-        err = None
-    ax.barh(
-        y, t["evppi"].to_numpy(dtype=float), xerr=err, color="#4c72b0", ecolor="#222222", capsize=2
-    )
-    ax.set_yticks(y)
-    ax.set_yticklabels([str(p) for p in t["parameter"]])
-    ax.set_xlabel("EVPPI (per person)")
-    ax.set_xlim(left=0)
-    if "share" in t:
-        hi = (
-            float(np.nanmax(t["evppi"].to_numpy(dtype=float) + (err if err is not None else 0.0)))
-            if len(t)
-            else 0.0
-        )
-        for yi, (v, s) in zip(y, zip(t["evppi"], t["share"], strict=True), strict=True):
-            if np.isfinite(s):
-                ax.text(v + 0.01 * max(hi, 1e-12), yi, f" {100 * s:.0f}%", va="center", fontsize=8)
-    evpi_value = table.attrs.get("evpi")
-    if evpi_value is not None:
-        ax.set_title(f"EVPPI by parameter (EVPI {evpi_value:,.4g})", fontsize=10)
-    else:
-        ax.set_title("EVPPI by parameter", fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
-    if ax.get_figure(root=False) is fig and fig.axes == [ax]:
-        fig.tight_layout()
-    return fig

@@ -28,7 +28,8 @@ from matplotlib.figure import Figure
 from scipy import integrate, stats
 
 from decisionmodel.exceptions import VOIInputError
-from decisionmodel.voi import evpi, evppi, evppi_nested, evppi_rank, plot_evppi_rank
+from decisionmodel.plots import plot_evppi_rank
+from decisionmodel.voi import evpi, evppi, evppi_nested, evppi_rank
 
 
 def unit_normal_loss(mu: float, s: float) -> float:
