@@ -66,7 +66,7 @@ def check_wtp(
     if not np.isfinite(arr).all():
         raise error(f"wtp must be finite, got {arr[~np.isfinite(arr)].tolist()}")
     if (arr < 0).any():
-        raise error(f"wtp must be non-negative, got {arr[arr < 0].tolist()}")
+        raise error(f"wtp must be non-negative (>= 0), got {arr[arr < 0].tolist()}")
     if positive and (arr <= 0).any():
         raise error(
             "wtp must be > 0 for net health benefit (effect - cost / wtp), "

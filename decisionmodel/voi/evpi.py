@@ -1,4 +1,8 @@
-"""Expected value of perfect information from probabilistic-analysis draws."""
+"""Expected value of perfect information from probabilistic-analysis draws.
+
+The per-draw opportunity loss is :func:`decisionmodel.netbenefit.opportunity_loss` (also
+importable from here), the one EVPI kernel the decision table uses too.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +11,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from decisionmodel.netbenefit import opportunity_loss
 from decisionmodel.voi.inputs import NetBenefit, as_net_benefit
-
-
-def opportunity_loss(values: np.ndarray) -> np.ndarray:
-    """Per-draw loss of the decision taken now: max_d NB_d − NB_{d*}, shape (n_wtp, n_samples).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Net benefit, shape (n_wtp, n_strategies, n_samples) (:attr:`NetBenefit.values
-        <decisionmodel.voi.inputs.NetBenefit>`); d* maximises the mean at each WTP.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (n_wtp, n_samples), every value >= 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> opportunity_loss(np.array([[[10.0, 0.0], [0.0, 20.0]]])).tolist()   # d* = strategy 2
-    [[10.0, 0.0]]
-    """
-    best_now = values.mean(axis=2).argmax(axis=1)
-    chosen = np.take_along_axis(values, best_now[:, None, None], axis=1)[:, 0, :]
-    return values.max(axis=1) - chosen
 
 
 def evpi_values(nb: NetBenefit) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,7 @@ import pandas as pd
 import xarray as xr
 
 from decisionmodel.exceptions import VOIInputError
+from decisionmodel.netbenefit import check_wtp
 from decisionmodel.rng import RNGLike, as_generator
 
 
@@ -350,14 +351,7 @@ def align_draws(
 
 
 def _wtp_grid(wtp: Any) -> np.ndarray:
-    w = np.atleast_1d(np.asarray(wtp, dtype=float))
-    if w.ndim != 1 or w.size == 0:
-        raise VOIInputError("wtp: expected a number or a 1-D grid of numbers")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise VOIInputError(f"wtp: values must be finite and >= 0, got {w.tolist()}")
-    if len(np.unique(w)) != len(w):
-        raise VOIInputError("wtp: values repeat")
-    return w
+    return check_wtp(wtp, error=VOIInputError)
 
 
 def as_net_benefit(
