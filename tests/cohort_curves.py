@@ -30,6 +30,7 @@ import xarray as xr
 
 import decisionmodel as dm
 from decisionmodel.params import as_arrays
+from decisionmodel.params import with_values as dm_with_values
 from decisionmodel.tree.compile import CompiledTree
 from decisionmodel.tree.markov import MarkovModel, run_markov
 
@@ -221,7 +222,8 @@ def median_months(S: np.ndarray) -> float:
 
 
 def with_values(params: xr.Dataset, **values: Any) -> xr.Dataset:
-    """A copy of a parameter sample with the named parameters set.
+    """A copy of a parameter sample with the named parameters set: the package's
+    :func:`decisionmodel.params.with_values` with the values as keywords.
 
     Parameters
     ----------
@@ -235,8 +237,4 @@ def with_values(params: xr.Dataset, **values: Any) -> xr.Dataset:
     xarray.Dataset
         The copy; ``params`` is left as it is.
     """
-    p = params.copy()
-    n = p.sizes["sample"]
-    for name, v in values.items():
-        p[name] = ("sample", np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy())
-    return p
+    return dm_with_values(params, values)
