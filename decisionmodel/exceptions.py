@@ -213,7 +213,8 @@ class DiagnosticsError(EvidenceModelError):
 
 
 class ParameterDrawsError(EvidenceModelError):
-    """Posterior outputs cannot be turned into parameter draws (bad dims, name clashes)."""
+    """Posterior outputs cannot be turned into parameter draws (not a mapping of (chain, draw)
+    DataArrays with identifier names and one draw count, or a link to a model not fitted)."""
 
 
 class CacheError(EvidenceModelError):
