@@ -37,14 +37,16 @@ __all__ = ["RNGLike", "as_generator", "base_seed", "keyed_stream"]
 type RNGLike = np.random.Generator | np.random.SeedSequence | int | np.integer
 
 
-def as_generator(rng: RNGLike, *, what: str = "rng") -> np.random.Generator:
+def as_generator(rng: RNGLike | None, *, what: str = "rng") -> np.random.Generator:
     """The :class:`numpy.random.Generator` of ``rng``.
 
     Parameters
     ----------
     rng : Generator, SeedSequence or int
         A generator is returned as it is (it is shared, not copied); a seed sequence or a
-        non-negative int seeds a new PCG64 generator (``numpy.random.default_rng``).
+        non-negative int seeds a new PCG64 generator (``numpy.random.default_rng``). None
+        is refused (the annotation admits it so that callers whose ``rng`` defaults to None
+        pass it on to be refused here).
     what : str
         The argument's name, for messages.
 

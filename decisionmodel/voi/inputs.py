@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,10 +126,18 @@ def _required_generator(rng: RNGLike | None) -> np.random.Generator:
     The voi functions take ``rng=None`` so that a call that draws nothing needs no seed; a
     step that draws hands its ``rng`` to :func:`~decisionmodel.rng.as_generator`, which
     refuses None with the TypeError of the package's one rng convention ("rng is required:
-    ..."). as_generator checks for None at run time but its annotation (``RNGLike``) leaves
-    None out, hence the cast: None is passed on to be refused, not assumed away.
+    ...").
+
+    Parameters
+    ----------
+    rng : Generator, SeedSequence, int or None
+        The argument as the caller gave it.
+
+    Returns
+    -------
+    numpy.random.Generator
     """
-    return as_generator(cast("RNGLike", rng))
+    return as_generator(rng)
 
 
 def _frame(x: Any, what: str) -> pd.DataFrame:
