@@ -3,7 +3,13 @@
 Pure functions over one data contract: ``outcomes`` is an :class:`xarray.Dataset` with
 data variables ``cost`` and ``effect``, each with dims ``("strategy", "sample")``; the
 ``strategy`` coordinate holds the strategy names (in file order; the first strategy is
-not special). Other data variables are ignored. A plain mapping
+not special). Other data variables are ignored. Any further dimension of ``cost`` or
+``effect`` (a ``scenario``, a ``subgroup``, ...) is a *batch* dimension: every function
+computes its result for each cell of those dimensions separately, and the result carries
+them first (a DataFrame gets one column per batch dimension). A batch dimension named
+``wtp`` holds outcomes that depend on the willingness to pay: each ``wtp`` value given is
+then computed on the outcomes at that value only (it must be in the outcomes' ``wtp``
+coordinate). A plain mapping
 ``{"cost": 2-D array, "effect": 2-D array}`` (axes strategy, sample), optionally with a
 ``"strategy"`` entry of names, is accepted too; without names the strategies are called
 ``"0"``, ``"1"``, ...
@@ -54,6 +60,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
@@ -69,6 +76,7 @@ __all__ = [
     "STATUS_EXTENDEDLY_DOMINATED",
     "STATUS_FRONTIER",
     "CEAInputError",
+    "batch_dims",
     "ceac",
     "ceaf",
     "decision_table",
@@ -87,6 +95,8 @@ STATUS_EXTENDEDLY_DOMINATED = "extendedly dominated"
 _CHUNK_CELLS = 4_000_000
 
 Outcomes = xr.Dataset | Mapping[str, Any]
+#: the dimensions every outcome has; any other is a batch dimension
+_CORE = ("strategy", "sample")
 WTP = float | Sequence[float] | np.ndarray
 
 
@@ -202,6 +212,121 @@ def _wtp_label(w: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# batch dimensions: anything beyond (strategy, sample)
+# ---------------------------------------------------------------------------------------
+
+
+def batch_dims(outcomes: Outcomes) -> tuple[str, ...]:
+    """The batch dimensions of outcomes: those of ``cost``/``effect`` other than
+    ``strategy`` and ``sample``.
+
+    Parameters
+    ----------
+    outcomes : xarray.Dataset or mapping
+        Outcomes as the module docstring describes them (a mapping has none).
+
+    Returns
+    -------
+    tuple of str
+        In the order they first appear in ``cost``, then ``effect``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset({"cost": (("scenario", "strategy", "sample"), [[[1.0]]]),
+    ...                  "effect": (("strategy", "sample"), [[1.0]])})
+    >>> batch_dims(ds)
+    ('scenario',)
+    """
+    if not isinstance(outcomes, xr.Dataset):
+        return ()
+    dims: list[str] = []
+    for name in ("cost", "effect"):
+        if name in outcomes.data_vars:
+            dims += [str(d) for d in outcomes[name].dims if d not in _CORE and d not in dims]
+    return tuple(dims)
+
+
+def _concat(parts: list[Any], dim: str, source: xr.Dataset | None) -> Any:
+    """Parts of a result (Datasets, DataArrays) stacked along a new or existing ``dim``;
+    with ``source``, the coordinates of ``source`` along ``dim`` alone are put back."""
+    along: Any = dim
+    if source is not None and dim in source.coords:
+        along = xr.DataArray(source[dim].values, dims=dim, name=dim)
+    out = xr.concat(
+        parts, dim=along, data_vars="all", coords="different", compat="equals", join="exact"
+    )
+    if source is not None:
+        extra = {k: c for k, c in source.coords.items() if c.dims == (dim,) and k != dim}
+        out = out.assign_coords(extra)
+    return out
+
+
+def _over_batches(fn: Any, outcomes: Outcomes, wtp: WTP | None, dims: Sequence[str]) -> Any:
+    """``fn(outcomes_cell, wtp)`` for every cell of the batch ``dims``, stacked along them.
+
+    A ``wtp`` batch dimension is matched with the ``wtp`` argument: each value given is
+    computed on the outcomes at that value.
+    """
+    full = cast(xr.Dataset, outcomes)  # only Datasets have batch dims
+    ds = full[["cost", "effect"]]
+    ds.attrs = dict(full.attrs)
+    if not dims:
+        return fn(ds, wtp)
+    dim, rest = dims[0], dims[1:]
+    if dim == "wtp" and wtp is not None:
+        w = _as_wtp(wtp)
+        if "wtp" not in ds.coords:
+            raise CEAInputError(
+                "outcomes have a 'wtp' dimension without a 'wtp' coordinate: label it with "
+                "the willingness-to-pay values the outcomes were computed at"
+            )
+        have = np.asarray(ds["wtp"].values, dtype=float)
+        missing = [float(x) for x in w if not (have == x).any()]
+        if missing:
+            raise CEAInputError(
+                f"wtp {missing} not in the outcomes' 'wtp' coordinate {have.tolist()}"
+            )
+        parts = [
+            _over_batches(fn, ds.isel(wtp=int(np.flatnonzero(have == x)[0]), drop=True), [x], rest)
+            for x in w
+        ]
+        return _concat(parts, "wtp", None)
+    parts = [
+        _over_batches(fn, ds.isel({dim: i}, drop=True), wtp, rest) for i in range(ds.sizes[dim])
+    ]
+    return _concat(parts, dim, ds)
+
+
+def _frame_over_batches(fn: Any, outcomes: Outcomes, wtp: WTP | None) -> pd.DataFrame | None:
+    """``fn`` (returning a DataFrame) per batch cell, concatenated with one leading column
+    per batch dimension; None when the outcomes have no batch dimension."""
+    dims = batch_dims(outcomes)
+    if not dims:
+        return None
+    ds = cast(xr.Dataset, outcomes)
+    if "wtp" in dims and wtp is not None:
+        raise CEAInputError(
+            "outcomes with a 'wtp' dimension: use summary(), whose variables carry 'wtp'"
+        )
+    cells = list(itertools.product(*(range(ds.sizes[d]) for d in dims)))
+    frames = []
+    for cell in cells:
+        sub = ds[["cost", "effect"]].isel(dict(zip(dims, cell, strict=True)), drop=True)
+        sub.attrs = dict(ds.attrs)
+        df = fn(sub) if wtp is None else fn(sub, wtp)
+        if df.index.name is not None:
+            df = df.reset_index()
+        for d, i in reversed(list(zip(dims, cell, strict=True))):
+            value = ds[d].values[i] if d in ds.coords else i
+            df.insert(0, d, [value.item() if hasattr(value, "item") else value] * len(df))
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs = frames[0].attrs
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 # internal vectorised kernels
 # ---------------------------------------------------------------------------------------
 
@@ -300,6 +425,8 @@ def net_benefit(
     """
     if kind not in ("monetary", "health"):
         raise CEAInputError(f"kind must be 'monetary' or 'health', got {kind!r}")
+    if dims := batch_dims(outcomes):
+        return _over_batches(lambda o, w: net_benefit(o, w, kind), outcomes, wtp, dims)
     w = _as_wtp(wtp, positive=kind == "health")
     ds = _as_dataset(outcomes)
     cost, effect = ds["cost"].values, ds["effect"].values
@@ -357,6 +484,8 @@ def icer_table(outcomes: Outcomes) -> pd.DataFrame:
         dominated and extendedly dominated rows (dampack prints "D" and "ED"). Unlike
         dampack, rows are not grouped by status, and a single strategy gets the status
         ``"frontier"``.
+        Outcomes with batch dimensions give one block of rows per batch cell, with a
+        leading column per batch dimension.
 
     Examples
     --------
@@ -374,6 +503,8 @@ def icer_table(outcomes: Outcomes) -> pd.DataFrame:
     3        C  300.0     1.5       NaN         NaN    NaN  extendedly dominated
     4        E  400.0     2.0     300.0         1.0  300.0              frontier
     """
+    if (batched := _frame_over_batches(icer_table, outcomes, None)) is not None:
+        return batched
     ds = _as_dataset(outcomes, require_sample=False)
     if "sample" in ds.dims:
         ds = ds.mean("sample")
@@ -453,6 +584,8 @@ def ceac(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     >>> ceac(ds, [5, 10, 100]).values.tolist()
     [[0.625, 0.375], [0.375, 0.625], [0.25, 0.75]]
     """
+    if dims := batch_dims(outcomes):
+        return _over_batches(ceac, outcomes, wtp, dims)
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
     prob, _, _ = _ceac_and_loss(ds, w)
@@ -482,7 +615,8 @@ def ceaf(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by ``wtp`` (float, in the given order), columns ``strategy`` and
-        ``p_cost_effective``.
+        ``p_cost_effective``. With batch dimensions: a default index and the columns
+        (batch dimensions..., ``wtp``, ``strategy``, ``p_cost_effective``).
 
     Examples
     --------
@@ -498,6 +632,8 @@ def ceaf(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     5.0         A          0.666667
     30.0        B          0.333333
     """
+    if (batched := _frame_over_batches(ceaf, outcomes, wtp)) is not None:
+        return batched
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
     prob, _, _ = _ceac_and_loss(ds, w)
@@ -544,6 +680,8 @@ def expected_loss(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     >>> float(expected_loss(ds, 30).min("strategy")[0])  # EVPI
     5.0
     """
+    if dims := batch_dims(outcomes):
+        return _over_batches(expected_loss, outcomes, wtp, dims)
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
     _, loss, _ = _ceac_and_loss(ds, w)
@@ -584,6 +722,8 @@ def recommended(outcomes: Outcomes, wtp: WTP) -> xr.DataArray:
     >>> recommended(ds, [50, 200, 500]).values.tolist()
     ['A', 'B', 'C']
     """
+    if dims := batch_dims(outcomes):
+        return _over_batches(recommended, outcomes, wtp, dims)
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
     names = ds["strategy"].values.astype(str)
@@ -632,6 +772,9 @@ def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
           (:func:`recommended`; ties go to the earlier strategy).
 
         The outcomes' ``name``, ``currency`` and ``effect_unit`` attributes are kept.
+        Batch dimensions of the outcomes (``scenario``, ...) lead every variable's dims;
+        with a ``wtp`` batch dimension, ``cost``, ``effect``, ``icer`` and ``status``
+        have a ``wtp`` dimension too.
 
     See Also
     --------
@@ -651,7 +794,16 @@ def summary(outcomes: Outcomes, wtp: WTP) -> xr.Dataset:
     ([50.0, 0.0], [0.0, 12.5])
     >>> s["recommended"].values.tolist(), s["status"].values.tolist()
     (['old', 'new'], ['frontier', 'frontier'])
+
+    A batch dimension, here two scenarios (the second doubles the new strategy's cost):
+
+    >>> both = xr.concat([ds, ds.assign(cost=ds["cost"] * [[2.0], [1.0]])], dim="scenario")
+    >>> t = summary(both.assign_coords(scenario=["base", "dear"]), 150)
+    >>> t["recommended"].dims, t["recommended"].values.tolist()
+    (('scenario', 'wtp'), [['new'], ['old']])
     """
+    if dims := batch_dims(outcomes):
+        return _over_batches(summary, outcomes, wtp, dims)
     w = _as_wtp(wtp)
     ds = _as_dataset(outcomes)
     names = ds["strategy"].values.astype(str)
@@ -698,7 +850,9 @@ def decision_table(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
         whole numbers (``nmb@50000``), else as Python's ``repr`` of the float.
         ``df.attrs["wtp"]`` is the list of WTP values (floats) and
         ``df.attrs["recommended"]`` maps each of them to the :func:`recommended`
-        strategy.
+        strategy. With batch dimensions: one block of rows per batch cell, a leading
+        column per batch dimension, and no ``attrs["recommended"]`` (see
+        :func:`summary`); a ``wtp`` batch dimension is refused.
 
     Examples
     --------
@@ -718,6 +872,9 @@ def decision_table(outcomes: Outcomes, wtp: WTP) -> pd.DataFrame:
     >>> df.attrs["recommended"]
     {50.0: 'old', 200.0: 'new'}
     """
+    if (batched := _frame_over_batches(decision_table, outcomes, wtp)) is not None:
+        batched.attrs.pop("recommended", None)
+        return batched
     s = summary(outcomes, wtp)
     w = s["wtp"].values
     labels = [_wtp_label(x) for x in w]
