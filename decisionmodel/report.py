@@ -34,13 +34,15 @@ prints (see the README):
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 import networkx as nx
 import xarray as xr
 
-from decisionmodel.cea import summary
+from decisionmodel.cea import batch_dims, summary
+from decisionmodel.exceptions import CEAInputError
 from decisionmodel.rng import as_generator
 from decisionmodel.tree.compile import CompiledTree, compile_tree
 from decisionmodel.tree.evaluate import evaluate
@@ -80,7 +82,17 @@ def summarise(
     dict
         The decision-table contract: ``policies`` (name, cost, effect, nmb, icer, status,
         p_cost_effective), ``recommended``, ``evpi``, ``wtp``, ``samples``, ``seed`` and
-        the outcomes' unit attributes.
+        the outcomes' unit attributes. Outcomes with batch dimensions
+        (:func:`decisionmodel.cea.batch_dims`, e.g. ``scenario``) give ``{"dims": [...],
+        "coords": {dim: [labels]}, "results": [...]}``: one decision-table dict per cell,
+        in row-major order of the dims (a dim without a coordinate is labelled 0, 1, ...).
+        A ``wtp`` batch dimension is refused (per-policy costs would differ by WTP; use
+        :func:`decisionmodel.cea.summary`).
+
+    Raises
+    ------
+    CEAInputError
+        Malformed outcomes or WTP, or a ``wtp`` batch dimension.
 
     See Also
     --------
@@ -96,7 +108,16 @@ def summarise(
     >>> r = summarise(ds, [150])
     >>> r["recommended"], r["policies"][0]["icer"], r["evpi"]
     (['new'], 100.0, [12.5])
+
+    Outcomes with batch dimensions (here ``scenario``) give one decision table per cell:
+
+    >>> both = xr.concat([ds, ds * 2], dim="scenario").assign_coords(scenario=["a", "b"])
+    >>> r = summarise(both, [150])
+    >>> r["dims"], r["coords"], [t["evpi"] for t in r["results"]]
+    (['scenario'], {'scenario': ['a', 'b']}, [[12.5], [25.0]])
     """
+    if dims := batch_dims(outcomes):
+        return _summarise_batches(outcomes, wtp, dims, samples=samples, seed=seed)
     s = summary(outcomes, wtp)
     policies = [
         {
@@ -122,6 +143,38 @@ def summarise(
     return out
 
 
+def _summarise_batches(
+    outcomes: xr.Dataset,
+    wtp: Sequence[float],
+    dims: Sequence[str],
+    *,
+    samples: int | None,
+    seed: int | None,
+) -> dict[str, Any]:
+    """:func:`summarise` per cell of the batch ``dims``, in row-major order."""
+    import itertools
+
+    if "wtp" in dims:
+        raise CEAInputError(
+            "summarise: outcomes with a 'wtp' dimension have WTP-dependent costs and "
+            "effects; use decisionmodel.cea.summary"
+        )
+    coords = {
+        d: (
+            [v.item() if hasattr(v, "item") else v for v in outcomes[d].values]
+            if d in outcomes.coords
+            else list(range(outcomes.sizes[d]))
+        )
+        for d in dims
+    }
+    results = []
+    for cell in itertools.product(*(range(outcomes.sizes[d]) for d in dims)):
+        sub = outcomes[["cost", "effect"]].isel(dict(zip(dims, cell, strict=True)), drop=True)
+        sub.attrs = dict(outcomes.attrs)
+        results.append(summarise(sub, wtp, samples=samples, seed=seed))
+    return {"dims": list(dims), "coords": coords, "results": results}
+
+
 def analyse(
     tree: nx.DiGraph | CompiledTree,
     *,
@@ -135,6 +188,7 @@ def analyse(
     posteriors: Mapping[str, xr.DataTree] | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     say: Callable[[str], None] | None = None,
+    export: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Probabilistic analysis of a tree: draw parameters, evaluate every policy, summarise.
 
@@ -166,6 +220,11 @@ def analyse(
         Passed to :func:`decisionmodel.evidence.tree_draws.tree_draws`.
     say : callable, optional
         Receives one-line progress messages.
+    export : path, optional
+        A directory to write the probabilistic sensitivity analysis to (the parameter
+        draws and the costs, effects and net benefits of the offered policies, as CSV
+        files in the layouts of BCEA, voi and SAVI; see
+        :func:`decisionmodel.psa_export.write_psa`).
 
     Returns
     -------
@@ -211,6 +270,10 @@ def analyse(
     out = summarise(outcomes.sel(strategy=offered), wtp, samples=samples, seed=seed)
     out["tree"] = str(tree.graph.get("source_file", ""))
     out["evidence"] = {"used": bool(info["models"]), "models": info["models"]}
+    if export is not None:
+        from decisionmodel.psa_export import write_psa
+
+        write_psa(export, params, outcomes.sel(strategy=offered), wtp, meta=out)
     if profile is not None and cand is not None:
         from decisionmodel.clinical.profile import describe
 
