@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NODE=ACTION",
         help="fix an embedded decision by protocol (repeatable)",
     )
+    run.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the PSA: parameter draws, costs, effects and net benefits per policy "
+        "as CSV for BCEA, voi and SAVI",
+    )
     run.set_defaults(func=analysis.cmd_run)
 
     val = sub.add_parser("validate", help="check a tree file against every rule")

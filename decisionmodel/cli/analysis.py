@@ -69,6 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     from decisionmodel.report import analyse, format_table
 
+    export = getattr(args, "export", None)
+    if export is not None:
+        from decisionmodel.psa_export import check_export_dir
+
+        check_export_dir(export, "--export")  # before the analysis, not after it
     tree, wtp, profile = analysis_inputs(args)
     show_progress = not args.json and sys.stderr.isatty() and args.samples >= 20_000
     result = analyse(
@@ -81,7 +86,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile=profile,
         fit_kwargs=fit_kwargs(args),
         say=None if args.quiet else say,
+        export=export,
     )
+    if export is not None and not args.quiet:
+        say(f"wrote {export}")
     if args.json:
         print(json.dumps(result, indent=2))
     elif sys.stdout.isatty():  # fit the terminal; piped or redirected: the plain layout
