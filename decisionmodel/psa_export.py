@@ -318,8 +318,9 @@ def write_psa(
     Raises
     ------
     DecisionModelError
-        The directory is refused (see :func:`check_export_dir`), the draws disagree in
-        number, or no willingness to pay is given.
+        The directory is refused (see :func:`check_export_dir`), the outcomes have
+        dimensions other than ``strategy`` and ``sample`` (batch dimensions: export one
+        cell at a time), the draws disagree in number, or no willingness to pay is given.
 
     Examples
     --------
@@ -344,6 +345,13 @@ def write_psa(
     w = [float(x) for x in wtp]
     if not w:
         raise DecisionModelError(f"{p}: no willingness-to-pay value to value net benefit at")
+    for v in ("cost", "effect"):
+        extra = [str(d) for d in outcomes[v].dims if d not in ("strategy", "sample")]
+        if extra or set(outcomes[v].dims) != {"strategy", "sample"}:
+            raise DecisionModelError(
+                f"{p}: {v} must be over (strategy, sample) only, not {tuple(outcomes[v].dims)}; "
+                "export one batch cell at a time (select it with .sel)"
+            )
     cost = outcomes["cost"].transpose("sample", "strategy").values.astype(np.float64)
     effect = outcomes["effect"].transpose("sample", "strategy").values.astype(np.float64)
     strategies = [str(s) for s in outcomes["strategy"].values.tolist()]

@@ -143,6 +143,14 @@ def test_corrupted_or_missing_file_is_detected(tmp_path):
         read_psa(d)
 
 
+def test_batch_dimensions_are_refused(tmp_path):
+    params, outcomes = _synthetic(n=5)
+    batched = outcomes.expand_dims(scenario=["a", "b"])
+    with pytest.raises(DecisionModelError, match=r"one batch cell at a time"):
+        write_psa(tmp_path / "b", params, batched, [1.0])
+    assert not (tmp_path / "b").exists()  # refused before anything is written
+
+
 def test_check_export_dir_refusals(tmp_path):
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(DecisionModelError, match="is a file, not a directory"):
